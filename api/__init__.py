@@ -1,0 +1,1 @@
+"""Jiuyuan's HTTP service, command line and storage."""

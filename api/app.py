@@ -1,0 +1,80 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+import scanner_app
+from api.checkpoints.endpoints import router as checkpoints_router
+from api.config import Settings, get_settings
+from api.db import Database
+from api.entries.endpoints import router as entries_router
+from api.entries.schemas import EntryIn
+from api.errors import install_error_handlers
+from api.log.service import LogService
+from api.log.signing import load_signing_key
+
+DESCRIPTION = """
+Jiuyuan's append-only ledger: RFC 6962 Merkle tree, hash chain, C2SP signed checkpoints.
+Reads are public; writes need an API key (`jiuyuan keys api-key --role writer`).
+See `docs/ledger.md` for the formats and how to verify anything independently.
+"""
+
+
+def create_app(settings: Settings | None = None, *, background: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.resolved_database_url)
+        signer = load_signing_key(settings.resolved_signing_key_file)
+        app.state.settings = settings
+        app.state.db = db
+        app.state.log = LogService(db, settings, signer, background=background)
+        try:
+            yield
+        finally:
+            app.state.log.close()
+            db.dispose()
+
+    app = FastAPI(title="Jiuyuan 酒源", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(entries_router)
+    app.include_router(checkpoints_router)
+
+    static = Path(scanner_app.__file__).parent / "static"
+    app.mount("/app", StaticFiles(directory=static, html=True), name="scanner_app")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/app/")
+
+    @app.get("/healthz", tags=["service"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            # POST /v1/entries reads its body itself (to refuse floats before any parsing
+            # loses them), so its model is added to the schema by hand.
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["EntryIn"] = EntryIn.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

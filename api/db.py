@@ -1,0 +1,92 @@
+"""Engines and the per-request transaction.
+
+SQLite needs care for a log with one writer at a time: WAL so readers never block the writer,
+``synchronous=FULL`` so an acknowledged commit survives a crash, and ``BEGIN IMMEDIATE`` on the
+writer engine so a writer takes the database's write lock before it reads the log's tail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+# Advisory lock keys (PostgreSQL) for the log's single-writer roles.
+SEQUENCER_LOCK = 0x6A79_0001
+INTEGRATOR_LOCK = 0x6A79_0002
+PUBLISHER_LOCK = 0x6A79_0003
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, writer: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine; ``writer=True`` makes every SQLite transaction ``BEGIN IMMEDIATE``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 60}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def lock_log(conn: Connection, key: int) -> None:
+    """Take the log's writer lock for ``key`` until the transaction ends.
+
+    On PostgreSQL an advisory transaction lock; on SQLite the ``BEGIN IMMEDIATE`` of the writer
+    engine already holds the database's write lock.
+    """
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def try_lock_log(conn: Connection, key: int) -> bool:
+    """Like :func:`lock_log` but give up at once when another process holds the lock."""
+    if is_sqlite(conn):
+        return True
+    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar())
+
+
+class Database:
+    """The process's engines: one for readers and request transactions, one for log writers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.writer = make_engine(url, writer=True)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session_scope(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends normally, rolled back otherwise."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.writer.dispose()

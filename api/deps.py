@@ -1,0 +1,34 @@
+"""FastAPI dependencies: the request transaction and the process's shared services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy import Connection
+
+from api.config import Settings
+from api.db import Database
+from api.log.service import LogService
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_log(request: Request) -> LogService:
+    service: LogService = request.app.state.log
+    return service
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_conn(request: Request) -> Iterator[Connection]:
+    """One transaction per request, committed when the endpoint returns normally."""
+    db = get_db(request)
+    with db.engine.begin() as conn:
+        yield conn

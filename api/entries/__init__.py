@@ -1,0 +1,1 @@
+"""Appending entries to the log and reading them back with proofs."""

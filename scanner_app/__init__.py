@@ -1,0 +1,1 @@
+"""The browser front ends (consumer scan page, clerk app, compliance console), served at /app/."""
