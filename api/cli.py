@@ -27,7 +27,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
@@ -215,7 +215,7 @@ def verify() -> None:
                 progress=lambda n: bar.advance(task, n),
             )
     except LogFault as fault:
-        err.print(f"[red]FAILED[/red] at seq {fault.seq}: {fault.reason}", highlight=False)
+        typer.echo(f"FAILED at seq {fault.seq}: {fault.reason}", err=True)
         raise typer.Exit(1) from None
     finally:
         db.dispose()

@@ -8,7 +8,7 @@ stops at the first fault with the seq it concerns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -20,6 +20,11 @@ from ledger.note import NoteVerifier
 
 ConsistencyProver = Callable[[int, int], Sequence[bytes]]
 """``(size1, size2) -> proof``: how the audit asks storage for a consistency proof."""
+
+NodeReader = Callable[[int, int, int], Mapping[int, bytes]]
+"""``(level, first_index, stop_index) -> {index: hash}``: stored interior nodes of one level."""
+
+_NODE_FLUSH = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +54,17 @@ class LogAudit:
         origin: str,
         checkpoints: Sequence[StoredCheckpoint],
         consistency: ConsistencyProver | None = None,
+        nodes: NodeReader | None = None,
+        integrated_size: int = 0,
     ) -> None:
         self._verifier = verifier
         self._origin = origin
         self._pending = sorted(checkpoints, key=lambda c: c.tree_size)
         self._next = 0
         self._consistency = consistency
+        self._nodes = nodes
+        self._integrated = integrated_size
+        self._computed: list[tuple[int, int, bytes]] = []
         self._range = CompactRange()
         self._chain = GENESIS
         self._previous: Checkpoint | None = None
@@ -77,20 +87,33 @@ class LogAudit:
         if computed != leaf:
             raise LogFault(seq, "stored bytes do not hash to the stored leaf hash")
         # 3. The bytes are the entry sequenced at this position (catches rows moved around).
-        if _embedded_seq(data) != seq:
-            raise LogFault(seq, f"stored bytes carry seq {_embedded_seq(data)}, not {seq}")
+        embedded = _embedded_seq(data)
+        if embedded != seq:
+            if embedded is not None and embedded < seq:
+                # Rows were shifted up to make room: what now sits at ``embedded`` was inserted.
+                raise LogFault(
+                    embedded,
+                    f"an entry was inserted here: the stored entry at seq {seq} was sequenced "
+                    f"as seq {embedded}",
+                )
+            raise LogFault(seq, f"stored bytes carry seq {embedded}, not {seq}")
         # 4. The chain links this entry to every one before it.
         self._chain = sha256(self._chain + leaf).digest()
         if self._chain != chain:
             raise LogFault(seq, "chain hash does not follow from the previous entry")
         # 5. At every checkpoint size, the recomputed root must be the signed one.
-        self._range.append(leaf)
+        completed = self._range.append(leaf)
+        if self._nodes is not None and seq < self._integrated:
+            self._computed.extend(completed)
+            if len(self._computed) >= _NODE_FLUSH:
+                self._check_nodes()
         if self._next < len(self._pending) and self._pending[self._next].tree_size == seq + 1:
             self._check_checkpoint(self._pending[self._next])
             self._next += 1
 
     def finish(self) -> None:
         """Call after the last entry: every checkpoint must lie within the stored log."""
+        self._check_nodes()
         if self._next < len(self._pending):
             cp = self._pending[self._next]
             raise LogFault(
@@ -99,12 +122,40 @@ class LogAudit:
                 f"(it ends at seq {self._range.size - 1})",
             )
 
+    def _check_nodes(self) -> None:
+        """Compare the subtrees completed since the last check with the stored tree nodes."""
+        if self._nodes is None or not self._computed:
+            return
+        by_level: dict[int, list[tuple[int, bytes]]] = {}
+        for level, index, digest in self._computed:
+            by_level.setdefault(level, []).append((index, digest))
+        self._computed = []
+        faults = []
+        for level, computed in by_level.items():
+            stored = self._nodes(level, computed[0][0], computed[-1][0] + 1)
+            for index, digest in computed:
+                if stored.get(index) != digest:
+                    faults.append((level, index, index in stored))
+                    break
+        if faults:
+            # Report the damaged node whose subtree starts earliest in the log.
+            level, index, present = min(faults, key=lambda f: f[1] << f[0])
+            first, last = index << level, ((index + 1) << level) - 1
+            state = "differs from" if present else "is missing for"
+            raise LogFault(
+                first,
+                f"stored tree node (level {level}, index {index}) {state} entries "
+                f"{first}..{last}; proofs served from it would be wrong",
+            )
+
     def _skip_empty(self) -> None:
         while self._next < len(self._pending) and self._pending[self._next].tree_size == 0:
             self._check_checkpoint(self._pending[self._next])
             self._next += 1
 
     def _check_checkpoint(self, stored: StoredCheckpoint) -> None:
+        # Damaged nodes below this checkpoint are the earlier fault; find them first.
+        self._check_nodes()
         last = stored.tree_size - 1
         where = f"checkpoint of tree size {stored.tree_size}"
         # 1. The note is signed by the log's key and names this log.

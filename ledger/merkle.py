@@ -64,7 +64,7 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
-    """Return the inclusion proof (RFC 6962 ``PATH``) of leaf ``index`` among the first ``size``.
+    """Return the inclusion proof (RFC 6962 ``PATH``) of leaf ``index`` in a tree of ``size``.
 
     The proof lists sibling hashes from the leaf up to the root. Raises ``VerificationError``
     unless ``0 <= index < size <= len(leaf_hashes)``.
@@ -118,7 +118,7 @@ def consistency_proof(leaf_hashes: Sequence[bytes], size1: int, size2: int) -> l
             nodes.append(root(leaf_hashes[start : start + k]))
             start, m, n, complete = start + k, m - k, n - k, False
     if not complete:
-        # The old tree's own root is left out only when it is a subtree of the new tree.
+        # Left out only when size1 is a power of two: then the verifier holds that root already.
         nodes.append(root(leaf_hashes[start : start + n]))
     nodes.reverse()
     return nodes
@@ -199,6 +199,8 @@ def verify_consistency(
     if size1 == size2:
         if proof:
             raise VerificationError("sizes are equal but the consistency proof is not empty")
+        if not (isinstance(root1, bytes) and isinstance(root2, bytes)):
+            raise VerificationError("roots must be bytes")
         if size1 == 0 and not (root1 == EMPTY_ROOT and root2 == EMPTY_ROOT):
             raise VerificationError("the root of the empty tree must be SHA-256 of nothing")
         if not compare_digest(root1, root2):

@@ -31,7 +31,17 @@ def audit_log(
         def consistency(size1: int, size2: int) -> Sequence[bytes]:
             return proofs.consistency_proof(conn, size1, size2)
 
-        audit = LogAudit(verifier, origin, stored, consistency)
+        def nodes(level: int, start: int, stop: int) -> dict[int, bytes]:
+            return repo.node_range(conn, level, start, stop)
+
+        audit = LogAudit(
+            verifier,
+            origin,
+            stored,
+            consistency,
+            nodes=nodes,
+            integrated_size=repo.integrated_size(conn),
+        )
         # The consistency proofs need their own cursor while the entries stream on another.
         with engine.connect() as stream_conn, stream_conn.begin():
             for n, (seq, data, leaf, chain) in enumerate(repo.stream_entries(stream_conn)):

@@ -163,6 +163,16 @@ def get_nodes(conn: Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
     return found
 
 
+def node_range(conn: Connection, level: int, start: int, stop: int) -> dict[int, bytes]:
+    """Stored nodes of one level with ``start <= idx < stop``."""
+    rows = conn.execute(
+        select(nodes.c.idx, nodes.c.hash).where(
+            nodes.c.level == level, nodes.c.idx >= start, nodes.c.idx < stop
+        )
+    )
+    return {idx: bytes(digest) for idx, digest in rows}
+
+
 def insert_nodes(conn: Connection, new_nodes: Sequence[tuple[int, int, bytes]]) -> None:
     if not new_nodes:
         return

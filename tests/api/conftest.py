@@ -59,3 +59,17 @@ def client(settings: Settings, signer: NoteSigner) -> Iterator[TestClient]:
 def writer(client: TestClient, writer_key: str) -> TestClient:
     client.headers["Authorization"] = f"Bearer {writer_key}"
     return client
+
+
+@pytest.fixture
+def cli_env(settings: Settings, signer: NoteSigner) -> dict[str, str]:
+    """Environment for running ``jiuyuan`` as a subprocess against the test database."""
+    import os
+
+    return {
+        **os.environ,
+        "JIUYUAN_DATA_DIR": str(settings.data_dir),
+        "JIUYUAN_DATABASE_URL": settings.resolved_database_url,
+        "JIUYUAN_LOG_ORIGIN": settings.log_origin,
+        "JIUYUAN_CHECKPOINT_INTERVAL_S": "0.2",
+    }
