@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import Request
 from sqlalchemy import Connection
@@ -28,7 +29,19 @@ def get_app_settings(request: Request) -> Settings:
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
-    """One transaction per request, committed when the endpoint returns normally."""
-    db = get_db(request)
-    with db.engine.begin() as conn:
+    """One transaction per request, committed when the endpoint returns normally.
+
+    Ledger entries a service staged in it (``api.log.outbox.stage_entry``) are sequenced by
+    the log worker right after the commit.
+    """
+    with write_transaction(request) as conn:
         yield conn
+
+
+@contextmanager
+def write_transaction(request: Request) -> Iterator[Connection]:
+    """The request's transaction, for endpoints that need its outcome after the commit
+    (for example to ``log.relay(ids)`` and answer with the seq of what they wrote)."""
+    with get_db(request).engine.begin() as conn:
+        yield conn
+    get_log(request).wake()

@@ -75,6 +75,21 @@ class StoredCheckpoint(Base):
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OutboxEntry(Base):
+    """A ledger entry staged by a domain transaction, waiting to be sequenced.
+
+    Domain services write their rows and the entry in one transaction; the relay then submits
+    the entry to the sequencer (idempotent by id) and deletes it here once it has a seq.
+    """
+
+    __tablename__ = "ledger_outbox"
+
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ApiKey(Base):
     """A machine credential; only its SHA-256 is stored (the secret has 256 bits of entropy)."""
 

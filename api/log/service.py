@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from api.config import Settings
 from api.db import Database
+from api.log import outbox
 from api.log import repository as repo
 from api.log.integrator import Integrator
 from api.log.publisher import Publisher
-from api.log.sequencer import Sequencer
+from api.log.sequencer import Sequenced, Sequencer
 from ledger.note import NoteSigner
 
 log = logging.getLogger(__name__)
@@ -38,12 +40,32 @@ class LogService:
             on_commit=self._on_commit if background else None,
         )
         self._interval = settings.checkpoint_interval_s
+        self._relay_batch = settings.max_batch_entries
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         if background:
             self._worker = threading.Thread(target=self._run, name="jiuyuan-log", daemon=True)
             self._worker.start()
+
+    def relay(self, ids: Sequence[str] | None = None) -> list[Sequenced]:
+        """Sequence staged outbox entries (``ids``, or all) and clear them; return the results.
+
+        Domain endpoints call this after their transaction commits, so a response can carry
+        the seq of what it wrote; the background worker sweeps up anything left behind.
+        """
+        done: list[Sequenced] = []
+        while True:
+            with self.db.engine.connect() as conn:
+                subs = outbox.pending(conn, self._relay_batch, ids)
+            if not subs:
+                return done
+            results = self.sequencer.append(subs)
+            with self.db.engine.begin() as conn:
+                outbox.remove(conn, [r.entry_id for r in results])
+            done.extend(results)
+            if ids is not None:
+                return done
 
     def checkpoint_now(self) -> repo.CheckpointRow | None:
         """Integrate everything sequenced and publish a checkpoint if the tree grew."""
@@ -57,6 +79,10 @@ class LogService:
         if self._worker is not None:
             self._worker.join()
 
+    def wake(self) -> None:
+        """Ask the worker to relay, integrate and publish now (after a domain commit)."""
+        self._wake.set()
+
     def _on_commit(self, _size: int) -> None:
         self._wake.set()
 
@@ -67,6 +93,7 @@ class LogService:
             self._wake.wait(timeout=self._interval)
             self._wake.clear()
             try:
+                self.relay()
                 self.integrator.integrate()
                 if time.monotonic() - last_publish >= self._interval:
                     self.publisher.publish()

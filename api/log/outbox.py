@@ -1,0 +1,55 @@
+"""Ledger entries written by domain services, atomically with their own rows.
+
+A service calls :func:`stage_entry` inside the request transaction; if that transaction rolls
+back, the entry never existed. After commit the relay submits staged entries to the sequencer
+(the entry id makes a second submission return the same seq, so a crash between sequencing and
+clean-up is harmless) and removes them from the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from api.log.sequencer import Submission
+from api.models import OutboxEntry
+from ledger.canonical import canonical_json
+
+outbox = OutboxEntry.__table__
+
+
+def stage_entry(
+    conn: Connection, kind: str, payload: Mapping[str, Any], entry_id: str | None = None
+) -> str:
+    """Stage a ledger entry in the caller's transaction; return its entry id.
+
+    The payload is canonicalised now, so a float or an out-of-range integer fails the domain
+    transaction instead of the relay.
+    """
+    entry_id = entry_id or str(uuid.uuid4())
+    body = canonical_json(dict(payload)).decode()
+    conn.execute(
+        outbox.insert().values(
+            entry_id=entry_id, kind=kind, payload=body, created_at=datetime.now(UTC)
+        )
+    )
+    return entry_id
+
+
+def pending(conn: Connection, limit: int, ids: Sequence[str] | None = None) -> list[Submission]:
+    """Staged entries, oldest first (only ``ids`` when given)."""
+    query = select(outbox.c.entry_id, outbox.c.kind, outbox.c.payload)
+    if ids is not None:
+        query = query.where(outbox.c.entry_id.in_(ids))
+    rows = conn.execute(query.order_by(outbox.c.created_at, outbox.c.entry_id).limit(limit))
+    return [Submission.of(entry_id, kind, json.loads(body)) for entry_id, kind, body in rows]
+
+
+def remove(conn: Connection, ids: Sequence[str]) -> None:
+    if ids:
+        conn.execute(delete(outbox).where(outbox.c.entry_id.in_(ids)))
