@@ -95,6 +95,12 @@ class Sequencer:
         self._thread = threading.Thread(target=self._run, name="jiuyuan-sequencer", daemon=True)
         self._thread.start()
 
+    @property
+    def pending(self) -> int:
+        """Entries queued and not yet taken by the writer."""
+        with self._cv:
+            return self._pending
+
     def submit(self, subs: Sequence[Submission]) -> Future[list[Sequenced]]:
         """Queue one request's entries; the future resolves once they are durable."""
         request = _Request(subs)
