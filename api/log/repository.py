@@ -98,9 +98,34 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_ENTRY_COLUMNS = (
+    "seq",
+    "entry_id",
+    "kind",
+    "ts",
+    "body_digest",
+    "data",
+    "leaf_hash",
+    "chain_hash",
+)
+
+
 def insert_entries(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
+    """Insert sequenced entries; on PostgreSQL by COPY, the cheapest way in per row."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
         conn.execute(entries.insert(), list(rows))
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(
+        f"COPY {entries.name} ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(
+            ["int8", "varchar", "varchar", "timestamptz", "bytea", "bytea", "bytea", "bytea"]
+        )
+        for row in rows:
+            copy.write_row([row[c] for c in _ENTRY_COLUMNS])
 
 
 def get_entry(conn: Connection, seq: int) -> EntryRow | None:
