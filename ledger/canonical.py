@@ -186,6 +186,23 @@ def parse_json(raw: bytes) -> Any:
     return value
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _encode(value: object) -> bytes:
+    """JCS bytes of a value that passed :func:`_check`.
+
+    For such values the C-accelerated ``json.dumps`` with sorted keys produces exactly the JCS
+    bytes (integers, literals and string escaping agree), except that Python sorts keys by code
+    point and JCS by UTF-16 code unit; the two orders differ only for characters beyond U+FFFF,
+    so any text containing one goes through the reference ``rfc8785`` encoder instead.
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if _ASTRAL.search(text):
+        return rfc8785.dumps(value)  # type: ignore[arg-type]
+    return text.encode()
+
+
 def canonical_json(value: object) -> bytes:
     """Return the RFC 8785 (JCS) encoding of ``value``.
 
@@ -196,7 +213,7 @@ def canonical_json(value: object) -> bytes:
     """
     try:
         _check(value)
-        return rfc8785.dumps(value)  # type: ignore[arg-type]
+        return _encode(value)
     except _Invalid as bad:
         raise bad.error() from None
     except RecursionError:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_, update
+from sqlalchemy import ARRAY, Connection, String, any_, bindparam, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -86,9 +86,19 @@ def find_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, Receipt]:
         entries.c.chain_hash,
         entries.c.ts,
     )
-    for start in range(0, len(ids), 500):
-        rows = conn.execute(select(*cols).where(entries.c.entry_id.in_(ids[start : start + 500])))
-        for entry_id, seq, digest, leaf, chain, ts in rows:
+    if conn.dialect.name == "postgresql":
+        # One statement text whatever the batch size: planned and prepared once.
+        wanted = entries.c.entry_id == any_(bindparam("ids", type_=ARRAY(String)))
+        chunks: list[Any] = [(wanted, {"ids": list(ids)})]
+    else:
+        chunks = [
+            (entries.c.entry_id.in_(ids[start : start + 500]), {})
+            for start in range(0, len(ids), 500)
+        ]
+    for condition, params in chunks:
+        for entry_id, seq, digest, leaf, chain, ts in conn.execute(
+            select(*cols).where(condition), params
+        ):
             found[entry_id] = Receipt(seq, bytes(digest), bytes(leaf), bytes(chain), as_utc(ts))
     return found
 
@@ -167,12 +177,31 @@ def stream_entries(conn: Connection, start: int = 0) -> Iterator[tuple[int, byte
         yield seq, bytes(data), bytes(leaf), bytes(chain)
 
 
+_PG_NODES = text(
+    "SELECT 0, seq, leaf_hash FROM ledger_entries WHERE seq = ANY(:leaves) "
+    "UNION ALL "
+    "SELECT n.level, n.idx, n.hash FROM ledger_tree_nodes n "
+    "JOIN unnest(CAST(:levels AS int2[]), CAST(:idxs AS int8[])) AS w(level, idx) "
+    "ON n.level = w.level AND n.idx = w.idx"
+)
+
+
 def get_nodes(conn: Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
     """Fetch tree nodes by id: level 0 from the entries, higher levels from the node table."""
     wanted = set(ids)
     found: dict[NodeId, bytes] = {}
     leaves = [idx for level, idx in wanted if level == 0]
     inner = [(level, idx) for level, idx in wanted if level > 0]
+    if conn.dialect.name == "postgresql":
+        # A fixed statement text with array parameters: prepared once, one round trip.
+        params = {
+            "leaves": leaves,
+            "levels": [level for level, _ in inner],
+            "idxs": [idx for _, idx in inner],
+        }
+        for level, idx, digest in conn.execute(_PG_NODES, params):
+            found[(level, idx)] = bytes(digest)
+        return found
     if leaves:
         for seq, leaf in conn.execute(
             select(entries.c.seq, entries.c.leaf_hash).where(entries.c.seq.in_(leaves))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import rfc8785
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.canonical import (
@@ -385,3 +385,10 @@ def test_parse_ts_inverts_format_ts(dt: datetime) -> None:
 def test_parse_ts_rejects_other_forms(text: str) -> None:
     with pytest.raises(MalformedEntryError):
         parse_ts(text)
+
+
+@settings(max_examples=500)
+@given(json_values)
+def test_fast_encoder_equals_the_reference_jcs(value: Any) -> None:
+    """canonical_json encodes with json.dumps where that is provably JCS; rfc8785 decides."""
+    assert canonical_json(value) == rfc8785.dumps(value)
