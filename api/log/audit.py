@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
+from api.db import is_sqlite
 from api.log import proofs
 from api.log import repository as repo
 from ledger.audit import LogAudit, StoredCheckpoint
@@ -34,6 +35,9 @@ def audit_log(
         def nodes(level: int, start: int, stop: int) -> dict[int, bytes]:
             return repo.node_range(conn, level, start, stop)
 
+        def node_digest(level: int, start: int, stop: int) -> bytes | None:
+            return repo.node_range_digest(conn, level, start, stop)
+
         audit = LogAudit(
             verifier,
             origin,
@@ -41,6 +45,7 @@ def audit_log(
             consistency,
             nodes=nodes,
             integrated_size=repo.integrated_size(conn),
+            node_digest=None if is_sqlite(conn) else node_digest,
         )
         # The consistency proofs need their own cursor while the entries stream on another.
         with engine.connect() as stream_conn, stream_conn.begin():

@@ -168,6 +168,18 @@ def leaf_hashes(conn: Connection, start: int, stop: int) -> list[bytes]:
 
 def stream_entries(conn: Connection, start: int = 0) -> Iterator[tuple[int, bytes, bytes, bytes]]:
     """Every entry from ``start`` as ``(seq, data, leaf_hash, chain_hash)``, streamed."""
+    if conn.dialect.name == "postgresql":
+        # COPY streams rows at about twice the rate of a server-side cursor.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        query = (
+            "COPY (SELECT seq, data, leaf_hash, chain_hash FROM ledger_entries "
+            f"WHERE seq >= {int(start)} ORDER BY seq) TO STDOUT (FORMAT BINARY)"
+        )
+        with cursor.copy(query) as copy:
+            copy.set_types(["int8", "bytea", "bytea", "bytea"])
+            for seq, data, leaf, chain in copy.rows():
+                yield seq, bytes(data), bytes(leaf), bytes(chain)
+        return
     result = conn.execution_options(stream_results=True, yield_per=10_000).execute(
         select(entries.c.seq, entries.c.data, entries.c.leaf_hash, entries.c.chain_hash)
         .where(entries.c.seq >= start)
@@ -225,6 +237,20 @@ def node_range(conn: Connection, level: int, start: int, stop: int) -> dict[int,
         )
     )
     return {idx: bytes(digest) for idx, digest in rows}
+
+
+def node_range_digest(conn: Connection, level: int, start: int, stop: int) -> bytes | None:
+    """SHA-256 over one level's stored hashes in index order (PostgreSQL), else None."""
+    if conn.dialect.name != "postgresql":
+        return None
+    digest = conn.execute(
+        text(
+            "SELECT sha256(string_agg(hash, ''::bytea ORDER BY idx)) FROM ledger_tree_nodes "
+            "WHERE level = :level AND idx >= :start AND idx < :stop"
+        ),
+        {"level": level, "start": start, "stop": stop},
+    ).scalar()
+    return None if digest is None else bytes(digest)
 
 
 def insert_nodes(conn: Connection, new_nodes: Sequence[tuple[int, int, bytes]]) -> None:
