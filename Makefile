@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean deps-test node-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -17,16 +17,35 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## run: migrate the embedded SQLite database, create keys, seed demo data, serve on :8000
-run: $(STAMP)
+## (with a local anvil chain that checkpoints are anchored to, stopped with the server)
+run: $(STAMP) node-deps
 	$(BIN)/jiuyuan db upgrade
 	$(BIN)/jiuyuan keys init
 	$(BIN)/jiuyuan demo seed
 	@echo "Jiuyuan on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/jiuyuan serve --host $(HOST) --port $(PORT)
+	$(BIN)/jiuyuan anchor dev-chain -- $(BIN)/jiuyuan serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check and the whole suite (PostgreSQL half when JIUYUAN_TEST_POSTGRES_URL is set)
-test: $(STAMP) lint typecheck
+test: $(STAMP) deps-test node-deps lint typecheck
 	$(BIN)/python -m pytest -q
+
+## deps-test: Debian tools the tests use (zbarimg decodes the QR images we emit), if missing
+deps-test:
+	@command -v zbarimg >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools; } || \
+		echo "zbarimg not found and apt-get unavailable: the QR decoding tests will be skipped"; }
+
+## node-deps: anvil (npm @foundry-rs/anvil, package-lock.json) for anchoring, when Node is present
+node-deps:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "node/npm not found: skipping anvil; make run anchors to web3's in-process chain" \
+			"and the anvil tests are skipped (CI fails them)"; \
+	elif [ -x node_modules/.bin/anvil ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then \
+		: ; \
+	else \
+		npm ci --no-audit --no-fund --loglevel=error || \
+			echo "npm could not install anvil (see above); make run falls back to web3's in-process chain"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

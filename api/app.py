@@ -12,7 +12,13 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 import scanner_app
+from anchoring.endpoints import router as anchoring_router
+from anchoring.service import start_anchoring
+from api.auth.endpoints import router as auth_router
+from api.catalogue.endpoints import router as catalogue_router
+from api.channel.endpoints import router as channel_router
 from api.checkpoints.endpoints import router as checkpoints_router
+from api.compliance.endpoints import router as compliance_router
 from api.config import Settings, get_settings
 from api.db import Database
 from api.entries.endpoints import router as entries_router
@@ -20,6 +26,13 @@ from api.entries.schemas import EntryIn
 from api.errors import install_error_handlers
 from api.log.service import LogService
 from api.log.signing import load_signing_key
+from api.orders.endpoints import router as orders_router
+from api.returns.endpoints import router as returns_router
+from api.shipments.endpoints import router as shipments_router
+from api.stock.endpoints import router as stock_router
+from api.stored_value.endpoints import router as stored_value_router
+from api.stored_value.member_endpoints import router as members_router
+from api.trace.router import router as trace_router
 
 DESCRIPTION = """
 Jiuyuan's append-only ledger: RFC 6962 Merkle tree, hash chain, C2SP signed checkpoints.
@@ -38,9 +51,13 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         app.state.settings = settings
         app.state.db = db
         app.state.log = LogService(db, settings, signer, background=background)
+        # Anchoring worker (off unless JIUYUAN_ANCHOR_BACKEND=web3); a lease lets one anchor.
+        anchoring = start_anchoring(settings, db, signer.verifier()) if background else None
         try:
             yield
         finally:
+            if anchoring is not None:
+                anchoring.close()
             app.state.log.close()
             db.dispose()
 
@@ -48,6 +65,18 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     install_error_handlers(app)
     app.include_router(entries_router)
     app.include_router(checkpoints_router)
+    app.include_router(anchoring_router)
+    app.include_router(auth_router)
+    app.include_router(channel_router)
+    app.include_router(catalogue_router)
+    app.include_router(orders_router)
+    app.include_router(stock_router)
+    app.include_router(shipments_router)
+    app.include_router(returns_router)
+    app.include_router(trace_router)
+    app.include_router(compliance_router)
+    app.include_router(members_router)
+    app.include_router(stored_value_router)
 
     static = Path(scanner_app.__file__).parent / "static"
     app.mount("/app", StaticFiles(directory=static, html=True), name="scanner_app")

@@ -13,7 +13,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from anchoring.cli import anchor_app, receipt_app
+from api.auth.cli import users_app
+from api.compliance.cli import diversion_app, evidence_app
 from api.config import Settings, get_settings
+from api.stored_value.cli import stored_value_app
+from api.trace.cli import batches_app, codes_app, epcis_app, storage_app
 
 app = typer.Typer(help="Jiuyuan 酒源: the channel's append-only ledger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,6 +27,16 @@ demo_app = typer.Typer(help="Demo data for `make run`.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+app.add_typer(anchor_app, name="anchor")
+app.add_typer(receipt_app, name="receipt")
+app.add_typer(batches_app, name="batches")
+app.add_typer(codes_app, name="codes")
+app.add_typer(storage_app, name="storage")
+app.add_typer(epcis_app, name="epcis")
+app.add_typer(diversion_app, name="diversion")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(stored_value_app, name="stored-value")
 
 err = Console(stderr=True)
 
@@ -62,13 +77,19 @@ def keys_init() -> None:
     path = settings.resolved_signing_key_file
     signer, created = init_signing_key(path, settings.log_origin)
     err.print(f"{'created' if created else 'kept existing'} signing key {path}")
+    from api.auth.tokens import load_or_create_secret
+
+    load_or_create_secret(settings.resolved_token_secret_file)  # people's bearer tokens
     typer.echo(signer.verifier_key())
 
 
 @keys_app.command("api-key")
 def keys_api_key(
-    role: Annotated[str, typer.Option(help="writer or admin")] = "writer",
+    role: Annotated[str, typer.Option(help="writer, admin or device")] = "writer",
     name: Annotated[str, typer.Option(help="who or what will use the key")] = "cli",
+    scope: Annotated[
+        str | None, typer.Option(help="the warehouse id a device key scans for")
+    ] = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     from api.auth.service import create_api_key
@@ -78,7 +99,7 @@ def keys_api_key(
     db = Database(get_settings().resolved_database_url)
     try:
         with db.engine.begin() as conn:
-            key = create_api_key(conn, role, name)
+            key = create_api_key(conn, role, name, scope)
     except AppError as exc:
         raise _fail(exc.message, 2) from None
     finally:
@@ -238,6 +259,45 @@ def demo_seed() -> None:
         log.close()
         log.db.dispose()
     err.print(f"demo data: {added} entries appended" if added else "demo data already present")
+    from api.trace.demo import seed as seed_traceability
+
+    log = _open_log(settings)
+    try:
+        traced = seed_traceability(log, host=settings.resolver_host)
+    finally:
+        log.close()
+        log.db.dispose()
+    if traced["bottle"]:
+        err.print(f"a demo bottle: http://127.0.0.1:8000/{traced['path']}  ({traced['bottle']})")
+    from api.channel.demo import seed as seed_channel
+
+    log = _open_log(settings)
+    try:
+        logins = seed_channel(log, settings.data_dir)
+    finally:
+        log.close()
+        log.db.dispose()
+    for line in logins:
+        typer.echo(line)
+    from api.stored_value.demo import seed as seed_stored_value
+
+    log = _open_log(settings)
+    try:
+        for line in seed_stored_value(log, settings):
+            typer.echo(line)
+    finally:
+        log.close()
+        log.db.dispose()
+    from api.compliance.demo import seed as seed_compliance
+    from api.compliance.detection.thresholds import from_settings
+
+    log = _open_log(settings)
+    try:
+        for line in seed_compliance(log, from_settings(settings)):
+            typer.echo(line)
+    finally:
+        log.close()
+        log.db.dispose()
 
 
 def _open_log(settings: Settings) -> Any:

@@ -100,4 +100,6 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The party a scoped key acts for (a device key's warehouse); migration 0300.
+    scope: Mapped[str | None] = mapped_column(String(40), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

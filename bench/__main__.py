@@ -11,13 +11,17 @@ from dataclasses import replace
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench import anchoring, ledger
+from bench import anchoring, compliance, ledger, orders, stored_value, trace
 from bench.postgres import BenchSettings, server_facts
 from bench.report import Options, Row, render
 
 BENCHMARKS: dict[str, Callable[[Options, str], list[Row]]] = {
     "ledger": ledger.run,
     "anchoring": anchoring.run,
+    "trace": trace.run,
+    "orders": orders.run,
+    "compliance": compliance.run,
+    "stored_value": stored_value.run,
 }
 QUICK = Options(entries=100_000, appends=10_000, reps=3, verify_reps=3, proof_calls=200)
 
@@ -56,6 +60,11 @@ def main() -> None:
     parser.add_argument(
         "--clients", type=int, help=f"client threads sending appends (default {default.clients})"
     )
+    parser.add_argument(
+        "--scans",
+        type=int,
+        help=f"scans the compliance benchmark makes (default {default.scans:,})",
+    )
     args = parser.parse_args()
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
@@ -63,7 +72,15 @@ def main() -> None:
     options = QUICK if args.quick else default
     chosen = {
         key: value
-        for key in ("entries", "appends", "reps", "verify_reps", "clients", "per_request")
+        for key in (
+            "entries",
+            "appends",
+            "reps",
+            "verify_reps",
+            "clients",
+            "per_request",
+            "scans",
+        )
         if (value := getattr(args, key)) is not None
     }
     options = replace(options, **chosen)

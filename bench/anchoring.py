@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GAS_TARGET = 23_000
 DAY_S = 86_400
 TICK_S = 300  # the simulated worker looks at the chain every 5 minutes
-VOLUMES = (10, 2_000)  # entries per simulated 5 minutes: 2,880 and 576,000 a day
+VOLUMES = (10, 1_000)  # entries per simulated 5 minutes: 2,880 and 288,000 a day
 SIZES = (1_000_000, 100_000_000)
 
 

@@ -22,6 +22,8 @@ class Options:
     clients: int = 16
     per_request: int = 100
     proof_calls: int = 200
+    scans: int = 1_000_000
+    """Consumer scans the compliance benchmark generates (its batch detection input)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""The sales channel's parties: HQ, regions, dealers, stores and warehouses."""

@@ -1,0 +1,1 @@
+"""Alerts: detection runs over the live tables, the review workflow, dealers' appeals."""

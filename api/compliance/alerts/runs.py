@@ -1,0 +1,352 @@
+"""Detection runs: the live tables in, the pure detector over them, alerts out.
+
+A full run (``jiuyuan diversion detect``) judges every case and every scan; an incremental
+run (:func:`detect_for_scan`) judges the one case a new scan touches, with the same detector
+over that case's facts only. Both raise new alerts and update open ones whose evidence grew;
+an alert already confirmed or dismissed is left as decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from api.compliance.alerts import repository as repo
+from api.compliance.alerts import sources
+from api.compliance.detection.detector import Detector, Finding
+from api.compliance.detection.model import Movement, PartyInfo, ScanPoint, Territory
+from api.compliance.detection.signals import Observation, Signal
+from api.compliance.detection.thresholds import Thresholds
+from api.compliance.geo.gazetteer import Gazetteer, gazetteer
+from api.log.outbox import stage_entry
+from api.trace import merkle_list
+from api.trace.codes.custody import code_key
+from api.trace.codes.service import by_ids
+from api.trace.common import SHANGHAI
+from ledger.canonical import canonical_json, format_ts
+
+OPEN = ("new", "investigating")
+
+
+@dataclass
+class RunReport:
+    mode: str
+    scans: int = 0
+    movements: int = 0
+    signals: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+    raised: int = 0
+    updated: int = 0
+    alert_ids: list[str] = field(default_factory=list)
+
+
+def ts(seconds: int) -> str:
+    return format_ts(datetime.fromtimestamp(seconds, UTC))
+
+
+def when(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class Places:
+    """Scan places as GB/T 2260 codes: the recorded city centre placed by the gazetteer, or,
+    without coordinates, the recorded names."""
+
+    def __init__(self, geo: Gazetteer) -> None:
+        self.geo = geo
+        self._cache: dict[tuple[Any, ...], str | None] = {}
+
+    def of(self, row: sources.ScanRow) -> str | None:
+        key = (row.lat_centi, row.lon_centi, row.province, row.city)
+        if key in self._cache:
+            return self._cache[key]
+        place = None
+        if row.lat_centi is not None and row.lon_centi is not None:
+            place = self.geo.place_of(row.lat_centi * 10_000, row.lon_centi * 10_000)
+        if place is None:
+            place = self.geo.find_by_name(row.province, row.city)
+        code = place.county if place is not None else None
+        self._cache[key] = code
+        return code
+
+
+def feed_scans(detector: Detector, rows: Iterable[sources.ScanRow], places: Places) -> None:
+    """Group the (code-ordered) scan rows by code and hand each code's scans over."""
+    for code_id, group in itertools.groupby(rows, key=lambda r: r.code_id):
+        points: list[ScanPoint] = []
+        case_id: int | None = None
+        for r in group:
+            case_id = r.case_id
+            lat = r.lat_centi * 10_000 if r.lat_centi is not None else None
+            lon = r.lon_centi * 10_000 if r.lon_centi is not None else None
+            points.append(ScanPoint(r.scan_id, r.at, r.device, places.of(r), lat, lon))
+        detector.add_code_scans(str(code_id), str(case_id) if case_id is not None else None, points)
+
+
+def detect(
+    conn: Connection,
+    thresholds: Thresholds,
+    *,
+    case_ids: Sequence[int] | None = None,
+    code_ids: Sequence[int] | None = None,
+    parties: dict[str, PartyInfo] | None = None,
+    territory: Territory | None = None,
+) -> Detector:
+    """Run the pure detector over the stored facts (all, or those of some cases and codes)."""
+    moves = sources.movements(conn, case_ids)
+    if parties is None:
+        wanted = None if case_ids is None else sorted({p for m in moves for p in _parties(m)})
+        parties = sources.load_parties(conn, wanted)
+    territory = territory or sources.load_territory(conn, parties)
+    detector = Detector(parties, territory, thresholds)
+    detector.add_movements(moves)
+    feed_scans(detector, sources.scan_rows(conn, code_ids), Places(gazetteer()))
+    return detector
+
+
+def _parties(m: Movement) -> tuple[str, ...]:
+    return (m.party,) if m.sender is None else (m.party, m.sender)
+
+
+def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunReport:
+    """A full run over every case and scan; records the run and returns what it found."""
+    started = datetime.now(UTC)
+    detector = detect(conn, thresholds)
+    report = _apply(conn, detector, thresholds, actor, None, "full")
+    _record_run(conn, report, thresholds, started)
+    return report
+
+
+def detect_for_scan(
+    conn: Connection, code_id: int, thresholds: Thresholds, actor: str = "detector"
+) -> RunReport:
+    """Judge the case a newly scanned code belongs to (and the code itself for clones)."""
+    case_id = sources.case_of(conn, code_id)
+    cases = [case_id] if case_id is not None else []
+    code_ids = sources.codes_of_case(conn, case_id) if case_id is not None else [code_id]
+    detector = detect(conn, thresholds, case_ids=cases, code_ids=code_ids)
+    return _apply(conn, detector, thresholds, actor, cases, "incremental")
+
+
+def _apply(
+    conn: Connection,
+    detector: Detector,
+    th: Thresholds,
+    actor: str,
+    case_ids: Sequence[int] | None,
+    mode: str,
+) -> RunReport:
+    report = RunReport(mode, detector.scans, detector.movements, detector.signal_counts())
+    _store_allocations(conn, detector, case_ids)
+    findings = detector.findings()
+    report.findings = Counter(f"{f.kind}:{f.strength}" for f in findings)
+    existing = repo.alerts_by_keys(conn, [f.key for f in findings])
+    wanted = {int(f.code) for f in findings}
+    wanted |= {int(o.code) for f in findings for s in f.signals for o in s.observations}
+    codes = by_ids(conn, sorted(wanted))
+    now = datetime.now(UTC)
+    raised: list[dict[str, Any]] = []
+    for finding in findings:
+        evidence, items = evidence_payload(finding, codes, detector.territory, th)
+        digest = hashlib.sha256(canonical_json(evidence)).hexdigest()
+        found = existing.get(finding.key)
+        if found is None:
+            alert_id = f"al_{secrets.token_hex(12)}"
+            entry_id = stage_entry(
+                conn, "compliance.alert.raised", {"alert": alert_id, "revision": 1, **evidence}
+            )
+            raised.append(
+                {
+                    "alert_id": alert_id,
+                    "alert_key": finding.key,
+                    "state": "new",
+                    "detected_at": now,
+                    "revision": 1,
+                    "entry_ids": [entry_id],
+                    **_columns(finding, evidence, items, digest, detector, now),
+                    "event": {
+                        "at": now,
+                        "actor": actor,
+                        "action": "raised",
+                        "from_state": None,
+                        "to_state": "new",
+                        "reason": None,
+                        "entry_id": entry_id,
+                    },
+                }
+            )
+            report.raised += 1
+            report.alert_ids.append(alert_id)
+        elif found.state in OPEN and found.evidence_digest != digest:
+            revision = found.revision + 1
+            entry_id = stage_entry(
+                conn,
+                "compliance.alert.updated",
+                {"alert": found.alert_id, "revision": revision, **evidence},
+            )
+            repo.update_alert(
+                conn,
+                found.alert_id,
+                revision=revision,
+                entry_ids=[*found.entry_ids, entry_id],
+                **_columns(finding, evidence, items, digest, detector, now),
+            )
+            repo.add_event(
+                conn,
+                found.alert_id,
+                at=now,
+                actor=actor,
+                action="updated",
+                from_state=found.state,
+                to_state=found.state,
+                reason=None,
+                entry_id=entry_id,
+            )
+            report.updated += 1
+            report.alert_ids.append(found.alert_id)
+    repo.insert_alerts(conn, raised)
+    return report
+
+
+def _columns(
+    f: Finding,
+    evidence: dict[str, Any],
+    items: list[dict[str, Any]],
+    digest: str,
+    detector: Detector,
+    now: datetime,
+) -> dict[str, Any]:
+    dealer = detector.parties.get(f.dealer_id or "")
+    allocated = when(f.allocation.at) if f.allocation else None
+    return {
+        "kind": f.kind,
+        "strength": f.strength,
+        "dealer_id": f.dealer_id,
+        "region_id": dealer.region_id if dealer else None,
+        "code_id": int(f.code),
+        "code_key": evidence["code"],
+        "gtin": f.gtin,
+        "score": f.score,
+        "signals": evidence["signals"],
+        "observations": items,
+        "place": f.place,
+        "to_region_id": detector.territory.region_of(f.place) if f.place else None,
+        "allocated_at": allocated,
+        "allocation_month": allocated.astimezone(SHANGHAI).strftime("%Y-%m") if allocated else None,
+        "first_seen_at": when(f.first_at),
+        "last_seen_at": when(f.last_at),
+        "updated_at": now,
+        "evidence_digest": digest,
+    }
+
+
+def evidence_payload(
+    f: Finding, codes: dict[int, Any], territory: Territory, th: Thresholds
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What the alert's ledger entry says — the finding, its signals with the entries they
+    rest on, the Merkle root of the consumer scans it observed (``observations_root``) — and
+    those observations themselves (kept with the alert, proven against the root)."""
+    observations = [o for s in f.signals for o in s.observations]
+    items = [_observation_item(o, codes) for o in observations]
+    tree = merkle_list.build([merkle_list.item_leaf(i) for i in items])
+    payload: dict[str, Any] = {
+        "kind": f.kind,
+        "strength": f.strength,
+        "code": _key(int(f.code), codes),
+        "score": f.score,
+        "signals": [_signal(s) for s in f.signals],
+        "observations_root": tree.root.hex(),
+        "observations_count": tree.size,
+        "thresholds": th.as_dict(),
+    }
+    if f.dealer_id is not None:
+        payload["dealer"] = f.dealer_id
+    if f.place is not None:
+        payload["place"] = f.place
+        region = territory.region_of(f.place)
+        if region is not None:
+            payload["to_region"] = region
+    if f.allocation is not None:
+        payload["allocation"] = f.allocation.entry_id
+    return payload, items
+
+
+def _key(code_id: int, codes: dict[int, Any]) -> str:
+    code = codes.get(code_id)
+    return code_key(code) if code is not None else f"code:{code_id}"
+
+
+def _observation_item(o: Observation, codes: dict[int, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"code": _key(int(o.code), codes), "scan": o.scan_id, "at": ts(o.at)}
+    if o.place is not None:
+        item["place"] = o.place
+    if o.device is not None:
+        item["device"] = o.device.hex()
+    return item
+
+
+def _signal(s: Signal) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "signal": s.name.value,
+        "strength": s.strength,
+        "points": s.points,
+        "at": ts(s.at),
+        "count": s.count,
+        "entries": list(s.entry_ids),
+        "observations": len(s.observations),
+    }
+    if s.place is not None:
+        out["place"] = s.place
+    if s.party is not None:
+        out["party"] = s.party
+    return out
+
+
+def _store_allocations(
+    conn: Connection, detector: Detector, case_ids: Sequence[int] | None
+) -> None:
+    rows = []
+    for case, spans in detector.timelines.items():
+        for span in spans:
+            a = span.allocation
+            dealer = detector.parties.get(a.dealer_id)
+            at = when(a.at)
+            rows.append(
+                {
+                    "case_id": int(case),
+                    "entry_id": a.entry_id,
+                    "dealer_id": a.dealer_id,
+                    "region_id": dealer.region_id if dealer else None,
+                    "gtin": a.gtin,
+                    "allocated_at": at,
+                    "month": at.astimezone(SHANGHAI).strftime("%Y-%m"),
+                }
+            )
+    repo.replace_allocations(conn, rows, case_ids)
+
+
+def _record_run(conn: Connection, report: RunReport, th: Thresholds, started: datetime) -> None:
+    repo.insert_run(
+        conn,
+        {
+            "run_id": f"run_{secrets.token_hex(8)}",
+            "mode": report.mode,
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "scans": report.scans,
+            "movements": report.movements,
+            "signals": json.dumps(dict(report.signals), sort_keys=True),
+            "alerts_raised": report.raised,
+            "alerts_updated": report.updated,
+            "thresholds": json.dumps(th.as_dict(), sort_keys=True),
+        },
+    )

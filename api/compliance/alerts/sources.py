@@ -1,0 +1,290 @@
+"""Read-only SQL over the channel's, traceability's and the ledger's tables: the facts the
+detector judges. Nothing here writes to another domain's table.
+
+Those domains offer per-code and per-shipment reads; detection over millions of scans needs
+set-wise reads, so the few queries it needs live here (docs/compliance.md lists them as hooks
+the owning domains could adopt).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+)
+
+from api.channel import repository as channel_repo
+from api.channel.models import Party, RegionArea
+from api.compliance.detection.model import Movement, MovementKind, PartyInfo, Territory
+from api.models import LedgerEntry, OutboxEntry
+from api.shipments.models import Shipment, ShipmentScan
+from api.trace.codes.models import Code, CodeEvent, CodeIndex
+from api.trace.resolver.models import Scan
+
+TRANSFER_KINDS = ("transfer.shipped", "transfer.received")
+_MOVES = {"transfer.shipped": MovementKind.SHIPPED, "transfer.received": MovementKind.RECEIVED}
+
+parties = Party.__table__
+region_areas = RegionArea.__table__
+codes = Code.__table__
+events = CodeEvent.__table__
+index = CodeIndex.__table__
+scans = Scan.__table__
+shipments = Shipment.__table__
+shipment_scans = ShipmentScan.__table__
+ledger = LedgerEntry.__table__
+outbox = OutboxEntry.__table__
+
+
+def epoch(conn: Connection, column: Any) -> ColumnElement[int]:
+    """Seconds since the epoch of a stored UTC time, computed by the database."""
+    if conn.dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.extract("epoch", column), BigInteger)
+
+
+def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter however many
+    values (a long IN list costs more to plan than to run)."""
+    if conn.dialect.name == "sqlite":
+        return column.in_(list(values))  # type: ignore[no-any-return]
+    kind = String if values and isinstance(values[0], str) else BigInteger
+    return column == any_(literal(list(values), ARRAY(kind)))  # type: ignore[no-any-return]
+
+
+def load_parties(conn: Connection, ids: Sequence[str] | None = None) -> dict[str, PartyInfo]:
+    """Every party, or those of ``ids`` and their dealers."""
+    query = select(
+        parties.c.party_id,
+        parties.c.kind,
+        parties.c.dealer_id,
+        parties.c.region_id,
+        parties.c.admin_code,
+        parties.c.name,
+    )
+    if ids is None:
+        return {r[0]: PartyInfo(*r) for r in conn.execute(query)}
+    found = {
+        r[0]: PartyInfo(*r) for r in conn.execute(query.where(among(conn, parties.c.party_id, ids)))
+    }
+    dealers = {p.dealer_id for p in found.values() if p.dealer_id and p.dealer_id not in found}
+    if dealers:
+        where = among(conn, parties.c.party_id, sorted(dealers))
+        found.update({r[0]: PartyInfo(*r) for r in conn.execute(query.where(where))})
+    return found
+
+
+def load_territory(conn: Connection, known: dict[str, PartyInfo]) -> Territory:
+    """Every region's areas, and the authorized regions of the dealers in ``known``."""
+    areas = dict(conn.execute(select(region_areas.c.admin_code, region_areas.c.region_id)).all())
+    dealers = [p.party_id for p in known.values() if p.kind == "dealer"]
+    authorized = channel_repo.dealer_region_ids(conn, dealers)
+    return Territory(areas, {d: frozenset(r) for d, r in authorized.items()})
+
+
+def _payloads(conn: Connection, entry_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """Payloads of transfer entries (``entry_ids``, or all): from the ledger, or from the
+    outbox while not sequenced yet."""
+    out: dict[str, dict[str, Any]] = {}
+    sequenced = select(ledger.c.entry_id, ledger.c.data)
+    staged = select(outbox.c.entry_id, outbox.c.payload)
+    if entry_ids is None:
+        sequenced = sequenced.where(ledger.c.kind.in_(TRANSFER_KINDS))
+        staged = staged.where(outbox.c.kind.in_(TRANSFER_KINDS))
+    else:
+        sequenced = sequenced.where(among(conn, ledger.c.entry_id, entry_ids))
+        staged = staged.where(among(conn, outbox.c.entry_id, entry_ids))
+    streamed = {"stream_results": entry_ids is None}
+    for entry_id, data in conn.execute(sequenced, execution_options=streamed):
+        out[entry_id] = json.loads(bytes(data))["payload"]
+    for entry_id, body in conn.execute(staged):
+        out.setdefault(entry_id, json.loads(body))
+    return out
+
+
+def _chunks(items: Sequence[Any], size: int = 5000) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    code_id: int
+    gtin: str
+
+
+def movements(conn: Connection, case_ids: Sequence[int] | None = None) -> list[Movement]:
+    """Every ledger-recorded movement of case codes (of ``case_ids`` only, when given).
+
+    The detector's case key is the code id as text.
+    """
+    at = epoch(conn, events.c.at)
+    # 1. Transfers: the case codes each transfer entry lists, and the entry's from and to.
+    query = (
+        select(events.c.entry_id, events.c.kind, at, index.c.code_id, codes.c.gtin)
+        .join(index, index.c.entry_id == events.c.entry_id)
+        .join(codes, codes.c.id == index.c.code_id)
+        .where(events.c.kind.in_(TRANSFER_KINDS), codes.c.kind == "case")
+    )
+    if case_ids is not None:
+        query = query.where(among(conn, index.c.code_id, case_ids))
+    listed = conn.execute(query).all()
+    payloads = _payloads(conn, None if case_ids is None else sorted({r[0] for r in listed}))
+    out: list[Movement] = []
+    for entry_id, kind, when, code_id, gtin in listed:
+        payload = payloads.get(entry_id)
+        if payload is None or "to" not in payload:
+            continue
+        move = _MOVES[kind]
+        sender = payload.get("from")
+        out.append(Movement(str(code_id), gtin, int(when), move, payload["to"], entry_id, sender))
+    # 2. Openings: an unpacking entry names its case (the event's parent) and where.
+    case = codes.alias("case_code")
+    query = (
+        select(events.c.entry_id, at, events.c.parent_id, events.c.location, case.c.gtin)
+        .join(case, case.c.id == events.c.parent_id)
+        .where(events.c.event == "unpacked")
+    )
+    if case_ids is not None:
+        query = query.where(among(conn, events.c.parent_id, case_ids))
+    for entry_id, when, parent, location, gtin in conn.execute(query):
+        if location:
+            out.append(
+                Movement(str(parent), gtin, int(when), MovementKind.OPENED, location, entry_id)
+            )
+    # 3. Off-the-books arrivals: cases scanned in on receipt that no shipment to them carried.
+    query = select(
+        shipment_scans.c.code_id,
+        shipment_scans.c.gtin,
+        epoch(conn, shipment_scans.c.scanned_at),
+        shipments.c.to_party_id,
+        shipments.c.received_entries,
+    ).join(shipments, shipments.c.shipment_id == shipment_scans.c.shipment_id)
+    query = query.where(shipment_scans.c.phase == "extra")
+    if case_ids is not None:
+        query = query.where(among(conn, shipment_scans.c.code_id, case_ids))
+    for code_id, gtin, when, party, received in conn.execute(query):
+        entries = json.loads(received)
+        if entries:
+            out.append(
+                Movement(str(code_id), gtin, int(when), MovementKind.SCANNED_IN, party, entries[0])
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    code_id: int
+    case_id: int | None
+    scan_id: int
+    at: int
+    device: bytes | None
+    lat_centi: int | None
+    lon_centi: int | None
+    province: str | None
+    city: str | None
+
+
+def scan_rows(
+    conn: Connection, code_ids: Sequence[int] | None = None, *, batch: int = 20_000
+) -> Iterator[ScanRow]:
+    """Consumer scans ordered by code then time, each with the case its code came in: the
+    code itself for a case, its parent for a packed bottle, else the case it was last packed
+    in (a bottle taken out of an opened case keeps no parent)."""
+    query = (
+        select(
+            scans.c.code_id,
+            codes.c.kind,
+            codes.c.parent_id,
+            scans.c.id,
+            epoch(conn, scans.c.at),
+            scans.c.device_hash,
+            scans.c.lat_centi,
+            scans.c.lon_centi,
+            scans.c.province,
+            scans.c.city,
+        )
+        .join(codes, codes.c.id == scans.c.code_id)
+        .order_by(scans.c.code_id, scans.c.at, scans.c.id)
+    )
+    if code_ids is not None:
+        # A few codes: a plain query. A server-side cursor would be planned for a fast start,
+        # walking the whole (code_id, at) index in order and filtering it.
+        query = query.where(among(conn, scans.c.code_id, code_ids))
+        yield from _with_cases(conn, conn.execute(query).all())
+        return
+    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": batch})
+    # Rows come a batch at a time; the cases of unpacked bottles in a batch are looked up in
+    # one indexed query (a code's rows never straddle two lookups: its last batch waits).
+    pending: list[Any] = []
+    for rows in result.partitions():
+        pending.extend(rows)
+        last = pending[-1][0]
+        ready = [r for r in pending if r[0] != last]
+        pending = [r for r in pending if r[0] == last]
+        yield from _with_cases(conn, ready)
+    yield from _with_cases(conn, pending)
+
+
+def _with_cases(conn: Connection, rows: Sequence[Any]) -> Iterator[ScanRow]:
+    loose = sorted({r[0] for r in rows if r[1] != "case" and r[2] is None})
+    packed = last_packings(conn, loose) if loose else {}
+    for r in rows:
+        code_id, kind, parent = r[0], r[1], r[2]
+        case_id = (
+            code_id if kind == "case" else parent if parent is not None else packed.get(code_id)
+        )
+        device = bytes(r[5]) if r[5] is not None else None
+        yield ScanRow(code_id, case_id, r[3], int(r[4]), device, r[6], r[7], r[8], r[9])
+
+
+def last_packings(conn: Connection, code_ids: Sequence[int]) -> dict[int, int]:
+    """The case each of ``code_ids`` was last packed in."""
+    latest: dict[int, tuple[Any, int]] = {}
+    for chunk in _chunks(code_ids):
+        rows = conn.execute(
+            select(index.c.code_id, events.c.at, events.c.parent_id)
+            .join(events, events.c.entry_id == index.c.entry_id)
+            .where(among(conn, index.c.code_id, chunk), events.c.event == "packed")
+        )
+        for code_id, at, parent in rows:
+            if parent is not None and (code_id not in latest or at > latest[code_id][0]):
+                latest[code_id] = (at, int(parent))
+    return {code_id: parent for code_id, (_, parent) in latest.items()}
+
+
+def case_of(conn: Connection, code_id: int) -> int | None:
+    """The case a code came in (see :func:`scan_rows`), for incremental detection."""
+    row = conn.execute(select(codes.c.kind, codes.c.parent_id).where(codes.c.id == code_id)).first()
+    if row is None:
+        return None
+    if row[0] == "case":
+        return code_id
+    if row[1] is not None:
+        return int(row[1])
+    return last_packings(conn, [code_id]).get(code_id)
+
+
+def codes_of_case(conn: Connection, case_id: int) -> list[int]:
+    """The case and every bottle ever packed in it."""
+    rows = conn.execute(
+        select(index.c.code_id)
+        .join(events, events.c.entry_id == index.c.entry_id)
+        .where(events.c.event == "packed", events.c.parent_id == case_id)
+    )
+    current = conn.execute(select(codes.c.id).where(codes.c.parent_id == case_id))
+    return sorted({case_id, *(int(r[0]) for r in rows), *(int(r[0]) for r in current)})

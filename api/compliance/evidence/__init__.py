@@ -1,0 +1,1 @@
+"""Evidence bundles: one JSON file per alert that anyone can verify offline."""

@@ -1,0 +1,1 @@
+"""Reports: diversion rates, the region-to-region flow matrix, CSV and an SVG chart."""

@@ -1,0 +1,1 @@
+"""Purchase orders: dealer → HQ and store → dealer, one machinery."""

@@ -1,0 +1,418 @@
+"""Orders: placement (validate, price, reserve, source) and the life cycle after it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any
+
+from sqlalchemy import Connection
+
+from api.auth.service import Principal, Role
+from api.catalogue import service as catalogue
+from api.channel import repository as parties
+from api.channel.repository import PartyRow
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.orders import access, sourcing, states
+from api.orders import repository as repo
+from api.orders.repository import OrderRow
+from api.orders.schemas import (
+    AllocationOut,
+    OrderEventOut,
+    OrderIn,
+    OrderLineOut,
+    OrderOut,
+    OrderSummary,
+)
+from api.stock import service as stock
+from ledger.canonical import canonical_json
+
+
+class CreditLimitExceeded(Unprocessable):
+    code = "credit_limit_exceeded"
+
+
+class ClientKeyReused(Conflict):
+    code = "client_key_reused"
+
+
+ALLOCATION_FIELDS = ("warehouse_id", "cases", "reserved", "rule", "distance_m", "reason")
+
+
+def new_order_id() -> str:
+    return f"ord_{secrets.token_hex(10)}"
+
+
+# --- placement -------------------------------------------------------------------------------
+
+
+def place(
+    conn: Connection,
+    principal: Principal,
+    body: OrderIn,
+    policy: str,
+    default_share_permille: int = 300,
+) -> tuple[OrderOut, bool]:
+    """Place an order; returns it and whether it is new (False: a repeat of ``client_key``).
+
+    Everything happens in the caller's transaction: a refusal at any step leaves nothing.
+    """
+    # Locking the buyer's row serialises its own concurrent orders: the credit check below and
+    # the client-key check cannot race each other.
+    buyer = parties.get_party(conn, body.buyer_id, for_update=True)
+    if buyer is None or buyer.kind not in ("dealer", "store"):
+        raise NotFound(f"no dealer or store {body.buyer_id!r} to order for")
+    _check_buyer(principal, buyer)
+    wanted = _normalise_lines(conn, body)
+    digest = sha256(
+        canonical_json(
+            {"ship_to": body.ship_to_id, "note": body.note, "lines": [list(x) for x in wanted]}
+        )
+    ).digest()
+    existing = repo.by_client_key(conn, buyer.party_id, body.client_key)
+    if existing is not None:
+        return _replay(conn, existing, digest), False
+
+    seller, tier = catalogue.seller_and_tier(conn, buyer)
+    prices = catalogue.prices_for(conn, seller.party_id, tier, [g for g, _ in wanted])
+    for n, (gtin, _) in enumerate(wanted, 1):
+        if gtin not in prices:
+            raise Unprocessable(
+                f"line {n}: GTIN {gtin} is not on {seller.code}'s price list for tier {tier!r}",
+                code="not_on_price_list",
+            )
+    amounts = [prices[g] * cases for g, cases in wanted]
+    total = sum(amounts)
+    ship_to = _ship_to(conn, buyer, body.ship_to_id)
+    if buyer.kind == "dealer":
+        _check_credit(conn, buyer, total)
+
+    now = datetime.now(UTC)
+    order_id = new_order_id()
+    header = {
+        "order_id": order_id,
+        "kind": buyer.kind,
+        "buyer_id": buyer.party_id,
+        "seller_id": seller.party_id,
+        "ship_to_id": ship_to.party_id,
+        "region_id": buyer.region_id or "",
+        "dealer_id": buyer.dealer_id or "",
+        "store_id": buyer.party_id if buyer.kind == "store" else None,
+        "client_key": body.client_key,
+        "request_digest": digest,
+        "state": states.SUBMITTED,
+        "total_fen": total,
+        "note": body.note,
+        "created_by": principal.key_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if not repo.insert_order(conn, **header):
+        # A concurrent submission with the same client key committed first.
+        raced = repo.by_client_key(conn, buyer.party_id, body.client_key)
+        if raced is None:
+            raise ClientKeyReused(f"client_key {body.client_key!r} is being used right now")
+        return _replay(conn, raced, digest), False
+
+    line_rows = [
+        {
+            "order_id": order_id,
+            "line_no": n,
+            "gtin": gtin,
+            "cases": cases,
+            "case_price_fen": prices[gtin],
+            "amount_fen": amount,
+        }
+        for n, ((gtin, cases), amount) in enumerate(zip(wanted, amounts, strict=True), 1)
+    ]
+    repo.insert_lines(conn, line_rows)
+    repo.add_event(conn, order_id, states.SUBMITTED, principal.key_id, "stock reserved", now)
+    alloc_rows: list[dict[str, Any]] = []
+
+    def record(plans: list[list[sourcing.Allocation]]) -> None:
+        # Written before the stock rows are touched, so those stay locked only until commit.
+        if alloc_rows:
+            repo.delete_allocations(conn, order_id)
+        alloc_rows[:] = [
+            {
+                "order_id": order_id,
+                "line_no": n,
+                "rank": rank,
+                "warehouse_id": a.warehouse_id,
+                "gtin": wanted[n - 1][0],
+                "cases": a.cases,
+                "reserved": a.cases,
+                "rule": a.rule,
+                "distance_m": a.distance_m,
+                "reason": a.reason,
+            }
+            for n, plan in enumerate(plans, 1)
+            for rank, a in enumerate(plan, 1)
+        ]
+        repo.insert_allocations(conn, alloc_rows)
+
+    # Stock is reserved last, so its rows stay locked only for the rest of the transaction.
+    stock.source_and_reserve(
+        conn,
+        wanted,
+        ship_to=ship_to,
+        seller_dealer=seller if seller.kind == "dealer" else None,
+        policy=policy,
+        default_share_permille=default_share_permille,
+        record=record,
+    )
+    # The answer is built from what was just written (no read-back in the locked window).
+    return (
+        OrderOut(
+            **summary(OrderRow(**header)).model_dump(),
+            note=body.note,
+            lines=[
+                OrderLineOut(
+                    **{k: v for k, v in ln.items() if k != "order_id"},
+                    allocations=[
+                        AllocationOut(**{k: a[k] for k in ALLOCATION_FIELDS})
+                        for a in alloc_rows
+                        if a["line_no"] == ln["line_no"]
+                    ],
+                )
+                for ln in line_rows
+            ],
+            history=[
+                OrderEventOut(
+                    state=states.SUBMITTED, actor=principal.key_id, note="stock reserved", at=now
+                )
+            ],
+            shipment_ids=[],
+        ),
+        True,
+    )
+
+
+def _check_buyer(principal: Principal, buyer: PartyRow) -> None:
+    if principal.runs_channel:
+        return
+    role = Role.DEALER_STAFF if buyer.kind == "dealer" else Role.STORE_CLERK
+    if principal.role is not role:
+        raise Forbidden(f"orders for a {buyer.kind} are placed by its {role.value} (or HQ)")
+    if principal.scope != buyer.party_id:
+        raise Forbidden(
+            f"you act for {principal.scope} and may not order for {buyer.kind} {buyer.party_id}"
+        )
+
+
+def _normalise_lines(conn: Connection, body: OrderIn) -> list[tuple[str, int]]:
+    seen: dict[str, int] = {}
+    out: list[tuple[str, int]] = []
+    for n, line in enumerate(body.lines, 1):
+        try:
+            gtin = catalogue.sku(conn, line.gtin).gtin
+        except Unprocessable as exc:
+            raise type(exc)(f"line {n}: {exc.message}", code=exc.code) from None
+        if gtin in seen:
+            raise Unprocessable(
+                f"line {n}: GTIN {gtin} is already on line {seen[gtin]}; put it on one line"
+            )
+        seen[gtin] = n
+        out.append((gtin, line.cases))
+    return out
+
+
+def _replay(conn: Connection, existing: OrderRow, digest: bytes) -> OrderOut:
+    if existing.request_digest != digest:
+        raise ClientKeyReused(
+            f"client_key {existing.client_key!r} was already used for order {existing.order_id} "
+            "with different contents; use a new key for a new order"
+        )
+    return order_out(conn, existing)
+
+
+def _ship_to(conn: Connection, buyer: PartyRow, ship_to_id: str | None) -> PartyRow:
+    if buyer.kind == "store":
+        if ship_to_id not in (None, buyer.party_id):
+            raise Unprocessable("a store's order is delivered to the store; leave ship_to_id out")
+        return buyer
+    if ship_to_id is None:
+        own = parties.warehouses_of(conn, dealer_id=buyer.party_id)
+        if not own:
+            raise Unprocessable(
+                f"dealer {buyer.code} has no warehouse to receive into; create one first"
+            )
+        return own[0]
+    target = parties.get_party(conn, ship_to_id)
+    if target is None or target.kind != "warehouse" or target.dealer_id != buyer.party_id:
+        raise Unprocessable(f"ship_to_id {ship_to_id!r} is not one of {buyer.code}'s warehouses")
+    return target
+
+
+def _check_credit(conn: Connection, dealer: PartyRow, total: int) -> None:
+    limit = dealer.credit_limit_fen or 0
+    outstanding = repo.open_total(conn, dealer.party_id, states.OPEN)
+    if outstanding + total > limit:
+        raise CreditLimitExceeded(
+            f"order total {total} fen with {outstanding} fen of open orders exceeds "
+            f"dealer {dealer.code}'s credit limit of {limit} fen"
+        )
+
+
+# --- life cycle ------------------------------------------------------------------------------
+
+
+def confirm(conn: Connection, principal: Principal, order_id: str, note: str) -> OrderOut:
+    order = _locked(conn, order_id)
+    access.check_seller(principal, order, "confirm")
+    return _move(conn, principal, order, states.CONFIRMED, note or "accepted")
+
+
+def allocate(conn: Connection, principal: Principal, order_id: str, note: str) -> OrderOut:
+    """Release the order to its warehouses: one shipment per allocated warehouse."""
+    from api.shipments import service as shipments
+
+    order = _locked(conn, order_id)
+    access.check_seller(principal, order, "allocate")
+    states.check(order.order_id, order.state, states.ALLOCATED)
+    shipments.create_for_order(conn, order, repo.allocations_of(conn, order_id))
+    return _move(conn, principal, order, states.ALLOCATED, note or "released to warehouses")
+
+
+def cancel(conn: Connection, principal: Principal, order_id: str, reason: str) -> OrderOut:
+    """The buyer may cancel until confirmation; the seller until anything is dispatched."""
+    from api.shipments import service as shipments
+
+    order = _locked(conn, order_id)
+    access.check_read(principal, order)
+    seller = access.is_seller_side(principal, order)
+    if not seller:
+        if not access.is_buyer_side(principal, order):
+            raise Forbidden(f"you may not cancel order {order_id}")
+        if order.state != states.SUBMITTED:
+            raise states.InvalidTransition(
+                f"order {order_id} is {order.state}; after confirmation only the seller may "
+                "cancel it"
+            )
+    states.check(order.order_id, order.state, states.CANCELLED)
+    if order.state == states.ALLOCATED:
+        shipments.cancel_for_order(conn, order.order_id)
+    for a in repo.allocations_of(conn, order_id):
+        if a.reserved:
+            stock.release(conn, a.warehouse_id, a.gtin, a.reserved)
+            repo.set_reserved(conn, order_id, a.line_no, a.rank, 0)
+    return _move(conn, principal, order, states.CANCELLED, reason or "cancelled")
+
+
+def close(conn: Connection, principal: Principal, order_id: str, note: str) -> OrderOut:
+    order = _locked(conn, order_id)
+    access.check_read(principal, order)
+    if not (access.is_seller_side(principal, order) or access.is_buyer_side(principal, order)):
+        raise Forbidden(f"you may not close order {order_id}")
+    return _move(conn, principal, order, states.CLOSED, note or "closed")
+
+
+def shipment_progress(
+    conn: Connection, order_id: str, actor: str, *, all_dispatched: bool, all_received: bool
+) -> None:
+    """Called by shipments after a dispatch or receipt: advance the order when all are done."""
+    order = _locked(conn, order_id)
+    if order.state == states.ALLOCATED and all_dispatched:
+        repo.set_state(conn, order_id, states.SHIPPED)
+        repo.add_event(conn, order_id, states.SHIPPED, actor, "every shipment dispatched")
+        order = _get(conn, order_id)
+    if order.state == states.SHIPPED and all_received:
+        repo.set_state(conn, order_id, states.RECEIVED)
+        repo.add_event(conn, order_id, states.RECEIVED, actor, "every shipment received")
+
+
+def _move(
+    conn: Connection, principal: Principal, order: OrderRow, state: str, note: str
+) -> OrderOut:
+    states.check(order.order_id, order.state, state)
+    repo.set_state(conn, order.order_id, state)
+    repo.add_event(conn, order.order_id, state, principal.key_id, note)
+    return order_out(conn, _get(conn, order.order_id))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_order(conn: Connection, principal: Principal, order_id: str) -> OrderOut:
+    return order_out(conn, access.check_read(principal, _get(conn, order_id)))
+
+
+def list_orders(
+    conn: Connection,
+    principal: Principal,
+    *,
+    state: str | None,
+    kind: str | None,
+    after: str | None,
+    limit: int,
+) -> list[OrderSummary]:
+    filters = access.tenancy(principal)
+    if filters is None:
+        raise Forbidden(f"a {principal.role.value} has no orders to list")
+    rows = repo.list_orders(conn, tenancy=filters, state=state, kind=kind, after=after, limit=limit)
+    return [summary(r) for r in rows]
+
+
+def summary(order: OrderRow) -> OrderSummary:
+    return OrderSummary(
+        id=order.order_id,
+        kind=order.kind,
+        state=order.state,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        ship_to_id=order.ship_to_id,
+        client_key=order.client_key,
+        total_fen=order.total_fen,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+def order_out(conn: Connection, order: OrderRow) -> OrderOut:
+    from api.shipments import repository as shipment_repo
+
+    allocs = repo.allocations_of(conn, order.order_id)
+    line_rows = repo.lines_of(conn, order.order_id)
+    return OrderOut(
+        **summary(order).model_dump(),
+        note=order.note,
+        lines=[
+            OrderLineOut(
+                line_no=ln["line_no"],
+                gtin=ln["gtin"],
+                cases=ln["cases"],
+                case_price_fen=ln["case_price_fen"],
+                amount_fen=ln["amount_fen"],
+                allocations=[
+                    AllocationOut(
+                        warehouse_id=a.warehouse_id,
+                        cases=a.cases,
+                        reserved=a.reserved,
+                        rule=a.rule,
+                        distance_m=a.distance_m,
+                        reason=a.reason,
+                    )
+                    for a in allocs
+                    if a.line_no == ln["line_no"]
+                ],
+            )
+            for ln in line_rows
+        ],
+        history=[OrderEventOut(**e) for e in repo.events_of(conn, order.order_id)],
+        shipment_ids=shipment_repo.ids_for_order(conn, order.order_id),
+    )
+
+
+def _get(conn: Connection, order_id: str) -> OrderRow:
+    order = repo.get(conn, order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id!r}")
+    return order
+
+
+def _locked(conn: Connection, order_id: str) -> OrderRow:
+    order = repo.get(conn, order_id, for_update=True)
+    if order is None:
+        raise NotFound(f"no order {order_id!r}")
+    return order

@@ -1,0 +1,1 @@
+"""Returns and after-sales: HQ (or the selling dealer) accepts, the region executes."""

@@ -1,0 +1,1 @@
+"""Stock per warehouse per SKU: on hand, reserved, available; reservations that never oversell."""

@@ -1,0 +1,36 @@
+"""Where and when an operation happens: a store's counter, in the store's business day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection
+
+from api.channel import repository as parties
+from api.errors import NotFound
+from api.trace.common import SHANGHAI
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    store_id: str
+    dealer_id: str | None
+    now: datetime
+
+    @property
+    def business_day(self) -> date:
+        """Days run midnight to midnight in Asia/Shanghai, as the store's Z-report does."""
+        return self.now.astimezone(SHANGHAI).date()
+
+    @property
+    def programmes(self) -> tuple[str, ...]:
+        """The issuers whose cards this store accepts: its own and its dealer's."""
+        return (self.store_id,) if self.dealer_id is None else (self.store_id, self.dealer_id)
+
+
+def counter_at(conn: Connection, store_id: str, now: datetime | None = None) -> Counter:
+    store = parties.get_party(conn, store_id)
+    if store is None or store.kind != "store":
+        raise NotFound(f"no store {store_id!r}")
+    return Counter(store.party_id, store.dealer_id, now or datetime.now(UTC))

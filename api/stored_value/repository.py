@@ -1,0 +1,508 @@
+"""All SQL of stored-value accounts, the journal, idempotency keys and promotions.
+
+Functions take a Connection; the caller owns the transaction. Lock order, everywhere: the
+request's idempotency key, then the member's account row, then the journal row an operation
+refers to (a refund's spend, a void's top-up). One order means no deadlocks between operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from api.db import is_sqlite
+from api.log.repository import as_utc
+from api.stored_value import member_repository
+from api.stored_value.journal import Line
+from api.stored_value.member_repository import MemberRow
+from api.stored_value.models import (
+    JournalRecord,
+    Posting,
+    Promotion,
+    RequestRecord,
+    StoredValueAccount,
+)
+
+accounts = cast(Table, StoredValueAccount.__table__)
+journal = cast(Table, JournalRecord.__table__)
+postings = cast(Table, Posting.__table__)
+requests = cast(Table, RequestRecord.__table__)
+promotions = cast(Table, Promotion.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    member_id: str
+    issuer_id: str
+    principal_fen: int
+    bonus_fen: int
+    debit_count: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    journal_id: str
+    operation: str
+    store_id: str
+    issuer_id: str
+    member_id: str
+    pos_txn: str
+    business_day: date
+    created_at: datetime
+    principal_fen: int
+    bonus_fen: int
+    principal_after_fen: int
+    bonus_after_fen: int
+    payment_method: str | None
+    promotion_id: str | None
+    gift_sku: str | None
+    gift_name: str | None
+    gift_qty: int | None
+    gift_cost_fen: int | None
+    ref_journal_id: str | None
+    refunded_principal_fen: int
+    refunded_bonus_fen: int
+    voided_by: str | None
+    debit_count_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    idempotency_key: str
+    operation: str
+    request_digest: bytes
+    member_id: str | None
+    status_code: int
+    response: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionRow:
+    promotion_id: str
+    owner_id: str
+    name: str
+    min_paid_fen: int
+    bonus_fen: int
+    gift_sku: str | None
+    gift_name: str | None
+    gift_qty: int | None
+    gift_cost_fen: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+    retired_at: datetime | None
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def insert_account(conn: Connection, member_id: str, issuer_id: str, now: datetime) -> None:
+    conn.execute(
+        accounts.insert().values(
+            member_id=member_id,
+            issuer_id=issuer_id,
+            principal_fen=0,
+            bonus_fen=0,
+            debit_count=0,
+            updated_at=now,
+        )
+    )
+
+
+def _account_query(member_id: str) -> Any:
+    cols = (
+        accounts.c.member_id,
+        accounts.c.issuer_id,
+        accounts.c.principal_fen,
+        accounts.c.bonus_fen,
+        accounts.c.debit_count,
+    )
+    return select(*cols).where(accounts.c.member_id == member_id)
+
+
+def get_account(conn: Connection, member_id: str) -> AccountRow | None:
+    row = conn.execute(_account_query(member_id)).first()
+    return None if row is None else AccountRow(*row)
+
+
+def lock_account(conn: Connection, member_id: str) -> AccountRow | None:
+    """The account row, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; on
+    SQLite the writer's ``BEGIN IMMEDIATE`` already holds the database's write lock)."""
+    row = conn.execute(_account_query(member_id).with_for_update()).first()
+    return None if row is None else AccountRow(*row)
+
+
+# The hot path's statements are built once, with bind parameters: building them per call
+# costs more Python time than the database spends running them.
+_LOCK_CARD = (
+    select(
+        member_repository.members,
+        accounts.c.principal_fen,
+        accounts.c.bonus_fen,
+        accounts.c.debit_count,
+    )
+    .join(accounts, accounts.c.member_id == member_repository.members.c.member_id)
+    .where(member_repository.members.c.member_id == bindparam("member_id"))
+    .with_for_update(of=accounts)
+)
+_MOVE_BALANCE = (
+    update(accounts)
+    .where(
+        accounts.c.member_id == bindparam("b_member"),
+        accounts.c.principal_fen + bindparam("dp", type_=BigInteger) >= 0,
+        accounts.c.bonus_fen + bindparam("db", type_=BigInteger) >= 0,
+    )
+    .values(
+        principal_fen=accounts.c.principal_fen + bindparam("dp", type_=BigInteger),
+        bonus_fen=accounts.c.bonus_fen + bindparam("db", type_=BigInteger),
+        debit_count=accounts.c.debit_count + bindparam("debits", type_=Integer),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def lock_card(conn: Connection, member_id: str) -> tuple[MemberRow, AccountRow] | None:
+    """The member and their account row, the account locked (one statement for both)."""
+    row = conn.execute(_LOCK_CARD, {"member_id": member_id}).first()
+    if row is None:
+        return None
+    member = member_repository.member_row(row)
+    values = row._mapping
+    account = AccountRow(
+        member.member_id,
+        member.issuer_id,
+        values["principal_fen"],
+        values["bonus_fen"],
+        values["debit_count"],
+    )
+    return member, account
+
+
+def move_balance(
+    conn: Connection,
+    member_id: str,
+    principal_delta: int,
+    bonus_delta: int,
+    *,
+    debit: bool,
+    now: datetime,
+) -> bool:
+    """Add the deltas unless either balance would go below zero; whether it was applied.
+
+    The condition is checked by the UPDATE itself, so it holds whatever the caller read.
+    """
+    params = {
+        "b_member": member_id,
+        "dp": principal_delta,
+        "db": bonus_delta,
+        "debits": 1 if debit else 0,
+        "b_now": now,
+    }
+    return conn.execute(_MOVE_BALANCE, params).rowcount == 1
+
+
+def all_member_balances(conn: Connection) -> list[tuple[str, int, int]]:
+    rows = conn.execute(
+        select(accounts.c.member_id, accounts.c.principal_fen, accounts.c.bonus_fen).order_by(
+            accounts.c.member_id
+        )
+    )
+    return [(m, int(p), int(b)) for m, p, b in rows]
+
+
+def outstanding(conn: Connection, issuer_ids: Sequence[str] | None) -> list[tuple[Any, ...]]:
+    """Per issuer: members with a balance, principal and bonus owed."""
+    query = select(
+        accounts.c.issuer_id,
+        func.count().filter(accounts.c.principal_fen + accounts.c.bonus_fen > 0),
+        func.coalesce(func.sum(accounts.c.principal_fen), 0),
+        func.coalesce(func.sum(accounts.c.bonus_fen), 0),
+    ).group_by(accounts.c.issuer_id)
+    if issuer_ids is not None:
+        query = query.where(accounts.c.issuer_id.in_(list(issuer_ids)))
+    return [tuple(r) for r in conn.execute(query.order_by(accounts.c.issuer_id))]
+
+
+# --- journal ---------------------------------------------------------------------------------
+
+
+_INSERT_JOURNAL = journal.insert()
+_INSERT_POSTINGS = postings.insert()
+
+
+def insert_journal(conn: Connection, lines: Sequence[Line], **values: Any) -> None:
+    conn.execute(_INSERT_JOURNAL, values)
+    conn.execute(
+        _INSERT_POSTINGS,
+        [
+            {
+                "journal_id": values["journal_id"],
+                "line": n,
+                "account": x.account,
+                "amount_fen": x.amount_fen,
+            }
+            for n, x in enumerate(lines)
+        ],
+    )
+
+
+def _journal_row(row: Any) -> JournalRow:
+    values = dict(row._mapping)
+    values["created_at"] = as_utc(values["created_at"])
+    return JournalRow(**values)
+
+
+def get_journal(
+    conn: Connection, journal_id: str, *, for_update: bool = False
+) -> JournalRow | None:
+    query = select(journal).where(journal.c.journal_id == journal_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return None if row is None else _journal_row(row)
+
+
+def add_refunded(conn: Connection, spend_id: str, principal_fen: int, bonus_fen: int) -> None:
+    conn.execute(
+        update(journal)
+        .where(journal.c.journal_id == spend_id)
+        .values(
+            refunded_principal_fen=journal.c.refunded_principal_fen + principal_fen,
+            refunded_bonus_fen=journal.c.refunded_bonus_fen + bonus_fen,
+        )
+    )
+
+
+def mark_voided(conn: Connection, top_up_id: str, void_id: str) -> None:
+    conn.execute(update(journal).where(journal.c.journal_id == top_up_id).values(voided_by=void_id))
+
+
+def lines_of(conn: Connection, journal_ids: Iterable[str]) -> dict[str, list[Line]]:
+    wanted = sorted(set(journal_ids))
+    out: dict[str, list[Line]] = {j: [] for j in wanted}
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(
+            select(postings.c.journal_id, postings.c.account, postings.c.amount_fen)
+            .where(postings.c.journal_id.in_(wanted[start : start + 500]))
+            .order_by(postings.c.journal_id, postings.c.line)
+        )
+        for journal_id, account, amount in rows:
+            out[journal_id].append(Line(account, amount))
+    return out
+
+
+def member_journal(
+    conn: Connection, member_id: str, *, limit: int, before: tuple[datetime, str] | None
+) -> list[JournalRow]:
+    """A member's operations, newest first."""
+    query = select(journal).where(journal.c.member_id == member_id)
+    if before is not None:
+        at, journal_id = before
+        query = query.where(
+            (journal.c.created_at < at)
+            | and_(journal.c.created_at == at, journal.c.journal_id < journal_id)
+        )
+    query = query.order_by(journal.c.created_at.desc(), journal.c.journal_id.desc()).limit(limit)
+    return [_journal_row(r) for r in conn.execute(query)]
+
+
+def day_operations(conn: Connection, store_id: str, day: date) -> list[tuple[str, int, int, int]]:
+    """(operation, count, principal change, bonus change) of a store's day."""
+    rows = conn.execute(
+        select(
+            journal.c.operation,
+            func.count(),
+            func.coalesce(func.sum(journal.c.principal_fen), 0),
+            func.coalesce(func.sum(journal.c.bonus_fen), 0),
+        )
+        .where(journal.c.store_id == store_id, journal.c.business_day == day)
+        .group_by(journal.c.operation)
+        .order_by(journal.c.operation)
+    )
+    return [(op, int(n), int(p), int(b)) for op, n, p, b in rows]
+
+
+def day_postings(conn: Connection, store_id: str, day: date) -> list[tuple[str, int, int]]:
+    """(account, debits, credits) of the journal entries made at a store on a day."""
+    amount = postings.c.amount_fen
+    rows = conn.execute(
+        select(
+            postings.c.account,
+            func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0),
+            func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
+        )
+        .join(journal, journal.c.journal_id == postings.c.journal_id)
+        .where(journal.c.store_id == store_id, journal.c.business_day == day)
+        .group_by(postings.c.account)
+        .order_by(postings.c.account)
+    )
+    return [(account, int(dr), int(cr)) for account, dr, cr in rows]
+
+
+def day_journal_ids(conn: Connection, store_id: str, day: date) -> list[str]:
+    rows = conn.execute(
+        select(journal.c.journal_id)
+        .where(journal.c.store_id == store_id, journal.c.business_day == day)
+        .order_by(journal.c.created_at, journal.c.journal_id)
+    )
+    return [r[0] for r in rows]
+
+
+def account_balances(conn: Connection, prefix: str | None = None) -> dict[str, int]:
+    """Every account's balance summed from the stored postings (optionally one prefix)."""
+    query = select(postings.c.account, func.sum(postings.c.amount_fen)).group_by(postings.c.account)
+    if prefix is not None:
+        query = query.where(postings.c.account.startswith(prefix, autoescape=True))
+    return {account: int(total) for account, total in conn.execute(query)}
+
+
+# --- idempotency keys ------------------------------------------------------------------------
+
+
+def _claim_statement(sqlite: bool) -> Any:
+    insert = sqlite_insert if sqlite else pg_insert
+    return (
+        insert(requests)
+        .values(
+            idempotency_key=bindparam("b_key"),
+            operation=bindparam("b_operation"),
+            request_digest=bindparam("b_digest"),
+            member_id=bindparam("b_member"),
+            status_code=0,
+            response="",
+            created_at=bindparam("b_now"),
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(requests.c.idempotency_key)
+    )
+
+
+_CLAIM = {True: _claim_statement(True), False: _claim_statement(False)}
+_GET_REQUEST = select(
+    requests.c.idempotency_key,
+    requests.c.operation,
+    requests.c.request_digest,
+    requests.c.member_id,
+    requests.c.status_code,
+    requests.c.response,
+).where(requests.c.idempotency_key == bindparam("key"))
+_COMPLETE_REQUEST = (
+    update(requests)
+    .where(requests.c.idempotency_key == bindparam("key"))
+    .values(
+        status_code=bindparam("b_status"),
+        response=bindparam("b_response"),
+        member_id=bindparam("b_member"),
+    )
+)
+
+
+def claim_request(
+    conn: Connection,
+    key: str,
+    operation: str,
+    digest: bytes,
+    member_id: str | None,
+    now: datetime,
+) -> bool:
+    """Insert the key unless it exists; True when this transaction now owns it.
+
+    On PostgreSQL a concurrent transaction holding the same new key makes this wait until it
+    commits (then False) or rolls back (then True): two retries never both run.
+    """
+    params = {
+        "b_key": key,
+        "b_operation": operation,
+        "b_digest": digest,
+        "b_member": member_id,
+        "b_now": now,
+    }
+    return conn.execute(_CLAIM[is_sqlite(conn)], params).first() is not None
+
+
+def get_request(conn: Connection, key: str) -> RequestRow | None:
+    row = conn.execute(_GET_REQUEST, {"key": key}).first()
+    if row is None:
+        return None
+    return RequestRow(row[0], row[1], bytes(row[2]), row[3], row[4], row[5])
+
+
+def complete_request(
+    conn: Connection, key: str, status_code: int, response: str, member_id: str | None
+) -> None:
+    params = {
+        "key": key,
+        "b_status": status_code,
+        "b_response": response,
+        "b_member": member_id,
+    }
+    conn.execute(_COMPLETE_REQUEST, params)
+
+
+def tombstone_requests(
+    conn: Connection, member_id: str, operations: Sequence[str], status_code: int, response: str
+) -> None:
+    """Replace the stored answers (and body digests) of a member's member-data requests."""
+    conn.execute(
+        update(requests)
+        .where(requests.c.member_id == member_id, requests.c.operation.in_(list(operations)))
+        .values(status_code=status_code, response=response, request_digest=bytes(32))
+    )
+
+
+# --- promotions ------------------------------------------------------------------------------
+
+
+def insert_promotion(conn: Connection, **values: Any) -> None:
+    conn.execute(promotions.insert().values(**values))
+
+
+def _promotion(row: Any) -> PromotionRow:
+    values = dict(row._mapping)
+    for name in ("starts_at", "ends_at", "created_at", "retired_at"):
+        if values[name] is not None:
+            values[name] = as_utc(values[name])
+    return PromotionRow(**values)
+
+
+def get_promotion(conn: Connection, promotion_id: str) -> PromotionRow | None:
+    row = conn.execute(select(promotions).where(promotions.c.promotion_id == promotion_id)).first()
+    return None if row is None else _promotion(row)
+
+
+def promotions_of(conn: Connection, owner_ids: Sequence[str]) -> list[PromotionRow]:
+    rows = conn.execute(
+        select(promotions)
+        .where(promotions.c.owner_id.in_(list(owner_ids)))
+        .order_by(promotions.c.created_at, promotions.c.promotion_id)
+    )
+    return [_promotion(r) for r in rows]
+
+
+def retire_promotion(conn: Connection, promotion_id: str, now: datetime) -> None:
+    conn.execute(
+        update(promotions)
+        .where(promotions.c.promotion_id == promotion_id, promotions.c.retired_at.is_(None))
+        .values(retired_at=now)
+    )

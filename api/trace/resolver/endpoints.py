@@ -1,0 +1,126 @@
+"""The resolver: ``GET /01/{gtin}/10/{lot}/21/{serial}`` (and the product and lot pages).
+
+HTML for browsers, JSON for ``Accept: application/json`` (or ``?format=json``). A browser's
+visit is recorded as a scan under a random device cookie; an API client is recorded when it
+sends ``X-Device-Id`` (with ``lat``/``lon`` if its user allowed location).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api.config import Settings
+from api.db import Database
+from api.deps import get_app_settings, get_db, get_log
+from api.errors import AppError
+from api.trace.resolver import html, service
+from api.trace.resolver.ratelimit import TokenBuckets, retry_after
+from api.trace.resolver.schemas import Lookup
+from ledger.gs1 import GS1Error, parse_digital_link
+
+router = APIRouter(tags=["traceability: scan lookup"])
+
+DEVICE_COOKIE = "jy_device"
+_lock = threading.Lock()
+
+
+class InvalidDigitalLink(AppError):
+    status_code = 400
+    code = "invalid_digital_link"
+
+
+class TooManyLookups(AppError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+def rate_limit(request: Request, settings: Settings = Depends(get_app_settings)) -> None:
+    state = request.app.state
+    buckets = getattr(state, "trace_lookup_buckets", None)
+    if buckets is None:
+        with _lock:
+            buckets = getattr(state, "trace_lookup_buckets", None)
+            if buckets is None:
+                buckets = TokenBuckets(settings.lookup_rate_per_s, settings.lookup_burst)
+                state.trace_lookup_buckets = buckets
+    client = request.client.host if request.client else "unknown"
+    wait = buckets.take(client)
+    if wait > 0:
+        raise TooManyLookups(
+            "too many lookups from this client; slow down and retry after the given seconds",
+            headers={"Retry-After": retry_after(wait)},
+        )
+
+
+def _wants_json(request: Request, fmt: str | None) -> bool:
+    if fmt is not None:
+        return fmt == "json"
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+@router.get(
+    "/01/{rest:path}",
+    response_model=Lookup,
+    summary="Scan lookup (GS1 Digital Link resolver)",
+    responses={
+        200: {"content": {"text/html": {}}},
+        400: {"description": "malformed Digital Link (check digit, qualifier order, lengths)"},
+        404: {"description": "not a code of this brand (for a known lot: the lot, with why)"},
+        410: {"description": "recalled batch or withdrawn code"},
+        429: {"description": "rate limited; retry after Retry-After seconds"},
+    },
+)
+def resolve(
+    rest: str,
+    request: Request,
+    format: str | None = Query(None, pattern="^(json|html)$"),
+    lat: float | None = Query(None, ge=-90, le=90, description="device latitude, if allowed"),
+    lon: float | None = Query(None, ge=-180, le=180, description="device longitude"),
+    _: None = Depends(rate_limit),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_app_settings),
+) -> Response:
+    """Product, batch, blend with base liquors, storage along the path with excursions,
+    custody (regions and dates), scans and a verdict, with every ledger entry's inclusion
+    proof against one checkpoint (`checkpoint`), and list-membership proofs for codes."""
+    query = request.url.query
+    uri = f"https://{settings.resolver_host}/01/{rest}" + (f"?{query}" if query else "")
+    try:
+        link = parse_digital_link(uri)
+    except GS1Error as exc:
+        raise InvalidDigitalLink(f"malformed GS1 Digital Link: {exc}") from None
+    gtin, lot, serial = link.get("01"), link.get("10"), link.get("21")
+    assert gtin is not None
+    as_json = _wants_json(request, format)
+    device = request.headers.get("x-device-id")
+    new_cookie = None
+    if not as_json and device is None:
+        device = request.cookies.get(DEVICE_COOKIE)
+        if device is None or len(device) > 64:
+            device = new_cookie = secrets.token_urlsafe(16)
+    scan = service.ScanInput(device[:128], lat, lon) if device and serial else None
+    # A lookup that records a scan writes: on SQLite it takes the write lock up front.
+    engine = db.writer if scan is not None else db.engine
+    with engine.begin() as conn:
+        result = service.lookup(
+            conn,
+            gtin,
+            lot,
+            serial,
+            host=settings.resolver_host,
+            verifier_key=get_log(request).signer.verifier_key(),
+            scan=scan,
+        )
+    if as_json:
+        return JSONResponse(result.body.model_dump(mode="json"), status_code=result.status_code)
+    response = HTMLResponse(html.render(result.body, uri), status_code=result.status_code)
+    if new_cookie is not None:
+        response.set_cookie(
+            DEVICE_COOKIE, new_cookie, max_age=2 * 365 * 24 * 3600, httponly=True, samesite="lax"
+        )
+    return response

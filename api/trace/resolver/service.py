@@ -1,0 +1,419 @@
+"""The public scan lookup: everything about one bottle, with the proofs to check it.
+
+``lookup`` answers for a product, a lot or a single code. For a code it gathers the
+product, the batch, the blend and its base liquors, the storage conditions along the
+bottle's path, its chain of custody (regions and dates only), its scans, an authenticity
+verdict, and every ledger entry behind those facts with its inclusion proof against one
+checkpoint; entries that stand for a list of codes add the code's membership proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from api.errors import NotFound
+from api.trace import common, merkle_list
+from api.trace.batches import repository as batches
+from api.trace.blending import repository as blending
+from api.trace.codes import repository as codes_repo
+from api.trace.codes.custody import code_key
+from api.trace.codes.history import code_history
+from api.trace.codes.service import Code, CodeState, to_code
+from api.trace.products import repository as products
+from api.trace.products.service import to_out as product_out
+from api.trace.resolver import geo, proofs
+from api.trace.resolver import repository as repo
+from api.trace.resolver.cache import TTLCache
+from api.trace.resolver.schemas import (
+    BaseLiquorInfo,
+    BatchInfo,
+    BlendInfo,
+    CodeInfo,
+    CustodyStep,
+    Lookup,
+    Membership,
+    ProductInfo,
+    Scans,
+    StorageLeg,
+    Verdict,
+)
+from api.trace.storage import service as storage
+
+MAX_DEVICES = 5
+"""More distinct devices than this on one code looks like copied labels."""
+MAX_SPEED_KMH = 1000.0
+"""Faster than an airliner between two scans (cities over 100 km apart) is impossible travel."""
+WITHDRAWN = (CodeState.VOIDED, CodeState.DECOMMISSIONED)
+
+
+class UnknownItem(NotFound):
+    code = "unknown_code"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInput:
+    """What the device tells us, if anything: an id (hashed before storing) and GPS."""
+
+    device_id: str | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    status_code: int
+    body: Lookup
+
+
+def lookup(
+    conn: Connection,
+    gtin: str,
+    lot: str | None,
+    serial: str | None,
+    *,
+    host: str,
+    verifier_key: str,
+    scan: ScanInput | None = None,
+) -> LookupResult:
+    if lot is None:
+        product = products.get(conn, gtin)
+        if product is None:
+            raise UnknownItem(f"GTIN {gtin} is not a product of this brand")
+        wanted = [proofs.Wanted(product["entry_id"], "product")]
+        info = _product_info(product)
+        entries, cp = proofs.prove(conn, wanted, verifier_key)
+        verdict = Verdict(status="genuine", reasons=[])
+        return LookupResult(
+            200,
+            Lookup(
+                verdict=verdict,
+                code=None,
+                product=info,
+                batch=None,
+                blend=None,
+                storage=[],
+                custody=[],
+                scans=None,
+                checkpoint=cp,
+                entries=entries,
+            ),
+        )
+    batch = batches.get(conn, lot)
+    if batch is None or batch["gtin"] != gtin:
+        raise UnknownItem(f"lot {lot} is not a lot of GTIN {gtin} from this brand")
+    context = _lot_context(conn, batch)
+    info, blend = context.product, context.blend
+    wanted = list(context.wanted)
+    base_legs = [leg.model_copy(deep=True) for leg in context.base_legs]
+    batch_info = BatchInfo(
+        lot=batch["lot"],
+        line=batch["line"],
+        bottled_on=batch["bottled_on"].isoformat(),
+        planned_qty=batch["planned_qty"],
+        status=batch["status"],
+        recall_reason=batch["recall_reason"],
+    )
+    if batch["recall_entry_id"]:
+        wanted.append(proofs.Wanted(batch["recall_entry_id"], "recall"))
+    row = codes_repo.by_serial(conn, serial) if serial is not None else None
+    if serial is None or row is None or row["gtin"] != gtin or row["lot"] != lot:
+        legs = base_legs
+        wanted += storage.wanted_for(legs)
+        entries, cp = proofs.prove(conn, wanted, verifier_key)
+        storage.link_entries(legs, entries)
+        if serial is None:
+            verdict = Verdict(status="genuine", reasons=[])
+            status = 410 if batch["status"] == "recalled" else 200
+        else:
+            verdict = Verdict(
+                status="unknown",
+                reasons=[
+                    f"This code is not ours: lot {lot} is genuine, but no bottle of it carries "
+                    "this serial. The label may be counterfeit."
+                ],
+            )
+            status = 404
+        return LookupResult(
+            status,
+            Lookup(
+                verdict=verdict,
+                code=None,
+                product=info,
+                batch=batch_info,
+                blend=blend,
+                storage=legs,
+                custody=[],
+                scans=None,
+                checkpoint=cp,
+                entries=entries,
+            ),
+        )
+    code = to_code(row)
+    return _code_lookup(
+        conn,
+        code,
+        row,
+        info,
+        batch,
+        batch_info,
+        blend,
+        base_legs,
+        wanted,
+        host=host,
+        verifier_key=verifier_key,
+        scan=scan,
+    )
+
+
+def _code_lookup(
+    conn: Connection,
+    code: Code,
+    row: Any,
+    info: ProductInfo,
+    batch: Any,
+    batch_info: BatchInfo,
+    blend: BlendInfo,
+    base_legs: list[StorageLeg],
+    wanted: list[proofs.Wanted],
+    *,
+    host: str,
+    verifier_key: str,
+    scan: ScanInput | None,
+) -> LookupResult:
+    # 1. The code's history: its list entries, codes it replaced, its cases' custody.
+    history = code_history(conn, code.id)
+    # Every code the history names (this code, codes it replaced, its cases), in one query.
+    related = codes_repo.by_ids(
+        conn, list({ev["code_id"] for ev in history} | {code.id} | {code.parent_id or code.id})
+    )
+    custody: list[CustodyStep] = []
+    for ev in history:
+        custody.append(
+            CustodyStep(
+                event=ev["event"],
+                at=common.local_text(ev["at"]),
+                region=ev["region"],
+                entry=len(wanted),
+            )
+        )
+        member = _membership(conn, ev, related[ev["code_id"]])
+        wanted.append(proofs.Wanted(ev["entry_id"], ev["event"], member=member))
+    # 2. Storage along the path: base liquors in their cellars, then the bottle's zones.
+    path = [(ev["location"], common.utc(ev["at"])) for ev in history]
+    legs = base_legs + storage.legs(conn, [], path)
+    wanted += storage.wanted_for(legs)
+    # 3. Scans: record this one, then judge.
+    recorded = False
+    if scan is not None and scan.device_id:
+        _record_scan(conn, code, scan)
+        recorded = True
+    count, first, devices = repo.scan_stats(conn, code.id)
+    reasons = _suspicions(conn, code, batch, devices, count)
+    entries, cp = proofs.prove(conn, wanted, verifier_key)
+    storage.link_entries(legs, entries)
+    withdrawn = batch["status"] == "recalled" or code.state in WITHDRAWN
+    verdict = Verdict(status="suspicious" if reasons else "genuine", reasons=reasons)
+    case_uri = None
+    if code.parent_id is not None:
+        parent = related.get(code.parent_id) or codes_repo.by_ids(conn, [code.parent_id]).get(
+            code.parent_id
+        )
+        case_uri = to_code(parent).uri(host) if parent is not None else None
+    body = Lookup(
+        verdict=verdict,
+        code=CodeInfo(
+            uri=code.uri(host),
+            kind=code.kind.value,
+            state=code.state.value,
+            serial=code.serial,
+            case=case_uri,
+        ),
+        product=info,
+        batch=batch_info,
+        blend=blend,
+        storage=legs,
+        custody=custody,
+        scans=Scans(
+            count=count,
+            first_scan_at=common.local_text(first) if first else None,
+            distinct_devices=devices,
+            recorded=recorded,
+        ),
+        checkpoint=cp,
+        entries=entries,
+    )
+    return LookupResult(410 if withdrawn else 200, body)
+
+
+def _membership(conn: Connection, ev: Any, member_row: Any) -> Membership:
+    size, index = ev["count"], ev["position"]
+    ids = merkle_list.proof_nodes(index, size)
+    if ev["small_nodes"] is not None:
+        nodes = merkle_list.unpack(bytes(ev["small_nodes"]), size, ids)
+    else:
+        offsets = [(n, merkle_list.node_offset(size, n)) for n in ids]
+        nodes = codes_repo.event_nodes(conn, ev["entry_id"], offsets)
+    return Membership(
+        item=code_key(to_code(member_row)),
+        index=index,
+        size=size,
+        root=bytes(ev["root"]).hex(),
+        proof=[h.hex() for h in merkle_list.proof(index, size, nodes)],
+    )
+
+
+def _product_info(row: Any) -> ProductInfo:
+    p = product_out(row)
+    return ProductInfo(
+        gtin=p.gtin,
+        name_zh=p.name_zh,
+        name_en=p.name_en,
+        volume_ml=p.volume_ml,
+        abv=p.abv,
+        aroma=p.aroma.value,
+        aroma_zh=p.aroma_zh,
+        case_size=p.case_size,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LotContext:
+    """What every code of a lot shares; immutable once the lot exists, so it is cached."""
+
+    product: ProductInfo
+    blend: BlendInfo
+    wanted: tuple[proofs.Wanted, ...]
+    base_legs: tuple[StorageLeg, ...]
+
+
+_CONTEXTS = TTLCache[tuple[str, str, str], LotContext](ttl_s=60.0, max_items=10_000)
+
+
+def _lot_context(conn: Connection, batch: Any) -> LotContext:
+    """The lot's product, blend, base liquors and their cellar conditions (cached for a minute:
+    a late reading sealed into a cellar's past hour shows up within that time)."""
+    key = (str(conn.engine.url), batch["gtin"], batch["lot"])
+    cached = _CONTEXTS.get(key)
+    if cached is not None:
+        return cached
+    product = products.get(conn, batch["gtin"])
+    assert product is not None
+    blend = blending.get_blend(conn, batch["blend_no"])
+    assert blend is not None
+    inputs = blending.blend_inputs_of(conn, batch["blend_no"])
+    wanted = (
+        proofs.Wanted(product["entry_id"], "product"),
+        proofs.Wanted(batch["entry_id"], "batch"),
+        proofs.Wanted(blend["entry_id"], "blend"),
+        *(proofs.Wanted(i["entry_id"], "base_liquor") for i in inputs),
+    )
+    info = BlendInfo(
+        blend_no=blend["blend_no"],
+        blender=blend["blender"],
+        blended_on=blend["blended_on"].isoformat(),
+        abv_permille=blend["abv_permille"],
+        volume_ml=blend["volume_ml"],
+        notes=blend["notes"],
+        base_liquors=[
+            BaseLiquorInfo(
+                lot=i["lot"],
+                vintage=i["vintage"],
+                distillery=i["distillery"],
+                grade=i["grade"],
+                tank=i["tank"],
+                abv_permille=i["abv_permille"],
+                volume_ml=i["volume_ml"],
+                share_bp=i["share_bp"],
+            )
+            for i in inputs
+        ],
+    )
+    legs = storage.legs(conn, _base_intervals(info, inputs), [])
+    context = LotContext(_product_info(product), info, wanted, tuple(legs))
+    _CONTEXTS.put(key, context)
+    return context
+
+
+def _base_intervals(blend: BlendInfo, base_rows: list[Any]) -> list[tuple[str, datetime, datetime]]:
+    end = datetime.fromisoformat(blend.blended_on).replace(tzinfo=common.SHANGHAI)
+    return [
+        (
+            r["zone_id"],
+            datetime.combine(r["stored_since"], datetime.min.time(), common.SHANGHAI),
+            end,
+        )
+        for r in base_rows
+        if r["zone_id"] and r["stored_since"]
+    ]
+
+
+def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> None:
+    salt = repo.secret(conn, "device-salt")
+    device = hmac.new(salt, (scan.device_id or "").encode(), hashlib.sha256).digest()
+    city = (
+        geo.nearest_city(scan.lat, scan.lon)
+        if scan.lat is not None and scan.lon is not None
+        else None
+    )
+    repo.insert_scan(
+        conn,
+        {
+            "code_id": code.id,
+            "at": common.now(),
+            "device_hash": device,
+            "province": city.province if city else None,
+            "city": city.name if city else None,
+            "lat_centi": round(city.lat * 100) if city else None,
+            "lon_centi": round(city.lon * 100) if city else None,
+        },
+    )
+
+
+def _suspicions(conn: Connection, code: Code, batch: Any, devices: int, scans: int) -> list[str]:
+    reasons: list[str] = []
+    if batch["status"] == "recalled":
+        reasons.append(f"Batch {batch['lot']} was recalled: {batch['recall_reason']}")
+    if code.state is CodeState.GENERATED:
+        reasons.append(
+            "This code was printed but never activated on a bottling line; genuine bottles "
+            "are activated when they are filled."
+        )
+    elif code.state is CodeState.DECOMMISSIONED:
+        reasons.append(
+            "This label was replaced and taken out of use; a bottle still showing it may have "
+            "been refilled."
+        )
+    elif code.state is CodeState.VOIDED:
+        reasons.append("This code was withdrawn and is on no genuine bottle.")
+    if devices > MAX_DEVICES:
+        reasons.append(
+            f"This code has been scanned on {devices} different devices; genuine codes are "
+            "rarely scanned by so many. The label may have been copied."
+        )
+    travel = _impossible_travel(repo.scans_of(conn, code.id)) if scans > 1 else None
+    if travel:
+        reasons.append(travel)
+    return reasons
+
+
+def _impossible_travel(scans: list[Any]) -> str | None:
+    placed = [s for s in scans if s["lat_centi"] is not None]
+    for a, b in itertools.pairwise(placed):
+        km = geo.distance_km(
+            a["lat_centi"] / 100, a["lon_centi"] / 100, b["lat_centi"] / 100, b["lon_centi"] / 100
+        )
+        hours = max((common.utc(b["at"]) - common.utc(a["at"])).total_seconds() / 3600, 1 / 60)
+        if km > 100 and km / hours > MAX_SPEED_KMH:
+            return (
+                f"Scanned in {a['city']} and then in {b['city']} ({km:,.0f} km) within "
+                f"{hours * 60:,.0f} minutes: no bottle travels that fast. The label may have "
+                "been copied."
+            )
+    return None

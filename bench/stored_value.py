@@ -1,0 +1,368 @@
+"""The stored-value benchmark: top-ups and spends from 50 concurrent clients on PostgreSQL.
+
+In a fresh schema: one store, 10 hot members and 10,000 cold ones (rows inserted in bulk,
+then each card topped up with 2,500.00 CNY through the service, unmeasured). Then 50 client
+threads — spread over as many processes as there are CPUs (at most 4), as ``jiuyuan serve
+--workers`` would spread requests — send operations through the real service: ``atomically``
++ ``operations.spend`` / ``operations.top_up`` (idempotency key, row lock, conditional UPDATE,
+journal entry and postings, the ledger entry staged in the same transaction), one transaction
+each; half of them to a hot member, half to a random cold one, half spends and half top-ups of
+1.00–10.00 CNY. The log worker relays the staged entries to the ledger while the clients run;
+the figure counts operations committed, the ledger's catch-up is shown beside it. The HTTP
+layer (FastAPI, JSON) is not part of the figure.
+
+Baseline, same database, same run: the same clients, processes, key skew and mix as raw
+one-row conditional UPDATEs (``balance = balance ± a WHERE id = :id AND balance >= a``) on a
+bare table, one transaction each. Afterwards the comparison of ``jiuyuan stored-value check``
+must find the books equal to the ledger's projection.
+
+Target (issue 5): ≥ 1,000 operations/s with hot-member contention, ≥ 0.3 of the raw loop.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from api.auth.service import Principal, Role
+from api.channel import service as channel
+from api.channel.schemas import DealerIn, Location, RegionIn, StoreIn
+from api.config import Settings
+from api.db import Database, make_engine
+from api.errors import AppError
+from api.log.service import LogService
+from api.log.signing import init_signing_key
+from api.models import OutboxEntry
+from api.stored_value import operations
+from api.stored_value.accounts import PaymentMethod
+from api.stored_value.counter import counter_at
+from api.stored_value.idempotency import RequestKey
+from api.stored_value.models import Member, StoredValueAccount
+from api.stored_value.privacy import MemberKeys
+from api.stored_value.projection import check
+from api.stored_value.rules import Rules
+from api.stored_value.schemas import SpendIn, TopUpIn
+from api.stored_value.transactions import atomically
+from bench.postgres import fresh_schema
+from bench.report import Baseline, Options, Row, Target, median, ms, note, p99, rate
+
+ORIGIN = "bench.jiuyuan.local/log"
+ROOT = Principal("bench", Role.ADMIN)
+CLIENTS = 50
+HOT, COLD = 10, 10_000
+HOT_SHARE = 0.5
+OPENING_FEN = 250_000
+TARGET_OPS_S = 1_000.0
+TARGET_RATIO = 0.3
+SECTION = "stored value (PostgreSQL)"
+
+
+def run(options: Options, base_url: str) -> list[Row]:
+    per_run = 10_000 if options.entries >= 1_000_000 else 3_000
+    processes = max(1, min(4, os.cpu_count() or 1))
+    with fresh_schema(base_url, "bench_sv") as url, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            database_url=url, data_dir=Path(tmp), log_origin=ORIGIN, checkpoint_interval_s=1.0
+        )
+        signer, _ = init_signing_key(settings.resolved_signing_key_file, ORIGIN)
+        db = Database(url)
+        log = LogService(db, settings, signer, background=True)
+        try:
+            store, members = _world(db)
+            job = Job(url, store, members, 0, 0, len(members), "open", opening=True)
+            note(f"stored value: opening top-ups of {len(members):,} cards (not measured)")
+            _drive(job, processes)
+            _drain(db, log)
+            runs = []
+            for rep in range(options.reps):
+                note(
+                    f"stored value: {per_run:,} operations, {CLIENTS} clients in {processes} "
+                    f"processes (run {rep + 1})"
+                )
+                runs.append(
+                    _drive(replace(job, total=per_run, tag=f"run{rep}", opening=False), processes)
+                )
+                runs[-1]["catch_up"] = _drain(db, log)
+            note("stored value: the raw conditional UPDATE loop, same clients and skew")
+            _raw_table(url)
+            raw = [
+                _drive(
+                    replace(job, total=per_run, tag=f"run{rep}", opening=False, raw=True), processes
+                )["rate"]
+                for rep in range(options.reps)
+            ]
+            snapshot = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+            with snapshot as conn, conn.begin():
+                audit = check(conn)
+        finally:
+            log.close()
+            db.dispose()
+    rates = [r["rate"] for r in runs]
+    ours, baseline = median(rates), median(raw)
+    refused = sum(r["refused"] for r in runs)
+    return [
+        Row(
+            SECTION,
+            f"top-ups and spends, {CLIENTS} clients, {HOT} hot + {COLD:,} cold members",
+            rate(ours),
+            ", ".join(f"{x:,.0f}" for x in rates),
+            [Baseline("raw 1-row conditional UPDATE, same skew", rate(baseline), ours / baseline)],
+            [
+                Target(f"≥ {TARGET_OPS_S:,.0f}/s", ours >= TARGET_OPS_S),
+                Target(f"≥ {TARGET_RATIO} of raw", ours / baseline >= TARGET_RATIO),
+            ],
+        ),
+        Row(
+            SECTION,
+            "operation p99 latency",
+            ms(median([r["p99"] for r in runs])),
+            ", ".join(ms(r["p99"]) for r in runs),
+        ),
+        Row(
+            SECTION,
+            "ledger catch-up after the last operation",
+            f"{median([r['catch_up'] for r in runs]):.2f} s",
+            ", ".join(f"{r['catch_up']:.2f}" for r in runs),
+        ),
+        Row(
+            SECTION,
+            "operations refused (balance or cap)",
+            f"{refused:,}",
+            f"{options.reps} runs",
+        ),
+        Row(
+            SECTION,
+            "books vs ledger projection: differences",
+            str(len(audit.problems)),
+            f"{audit.entries:,} entries",
+            targets=[Target("0", not audit.problems)],
+        ),
+    ]
+
+
+# --- the store and its members ---------------------------------------------------------------
+
+
+def _world(db: Database) -> tuple[str, list[str]]:
+    note(f"stored value: one store, {HOT + COLD:,} members")
+    at = Location(admin_code="510104", address="bench", lat_e6=30_657_000, lon_e6=104_081_000)
+    now = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        channel.ensure_hq(conn)
+        region = channel.create_region(
+            conn, RegionIn(code="R-SC", name="四川大区", admin_codes=["510000"])
+        ).id
+        dealer = channel.create_dealer(
+            conn,
+            ROOT,
+            DealerIn(
+                code="D-1",
+                name="dealer",
+                region_id=region,
+                tier="gold",
+                credit_limit_fen=0,
+                location=at,
+            ),
+        ).id
+        store = channel.create_store(
+            conn, ROOT, dealer, StoreIn(code="S-1", name="store", location=at)
+        ).id
+        members = [f"mb_{uuid.uuid4().hex}" for _ in range(HOT + COLD)]
+        conn.execute(
+            Member.__table__.insert(),
+            [
+                {
+                    "member_id": m,
+                    "issuer_id": store,
+                    "home_store_id": store,
+                    "real_name": True,
+                    "token_generation": 1,
+                    "created_at": now,
+                    "erased_at": None,
+                    "registered_entry_id": str(uuid.uuid4()),
+                    "real_name_entry_id": None,
+                }
+                for m in members
+            ],
+        )
+        conn.execute(
+            StoredValueAccount.__table__.insert(),
+            [
+                {
+                    "member_id": m,
+                    "issuer_id": store,
+                    "principal_fen": 0,
+                    "bonus_fen": 0,
+                    "debit_count": 0,
+                    "updated_at": now,
+                }
+                for m in members
+            ],
+        )
+    return store, members
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one client process does: ``threads`` clients, ``total`` operations between them."""
+
+    url: str
+    store: str
+    members: list[str]
+    threads: int
+    first: int  # the process's first client number
+    total: int
+    tag: str
+    raw: bool = False
+    opening: bool = False
+
+
+def _client_process(job: Job, ready: Any, results: Any) -> None:
+    """A client process: its own engine and threads; waits for the start, reports back."""
+    engine = make_engine(job.url, pool_size=job.threads + 2, max_overflow=0)
+    db = Database(job.url)
+    db.engine.dispose()
+    db.engine = engine
+    keys = MemberKeys(random.randbytes(32))
+    rules = Rules()
+    latencies: list[list[float]] = [[] for _ in range(job.threads)]
+    outcomes: list[Counter[str]] = [Counter() for _ in range(job.threads)]
+    start = threading.Barrier(job.threads + 1)
+
+    def operate(kind: str, member: str, amount: int, txn: str) -> None:
+        key = RequestKey(job.store, txn)
+
+        def work(conn: Connection) -> Any:
+            counter = counter_at(conn, job.store)
+            if kind == "spend":
+                body: Any = SpendIn(store_id=job.store, member_id=member, amount_fen=amount)
+                return operations.spend(conn, keys, rules, counter, key, body)
+            body = TopUpIn(
+                store_id=job.store,
+                member_id=member,
+                paid_fen=amount,
+                payment_method=PaymentMethod.WECHAT,
+            )
+            return operations.top_up(conn, keys, rules, counter, key, body)
+
+        atomically(db, work)
+
+    def raw_update(kind: str, member: str, amount: int, _: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(RAW_SPEND if kind == "spend" else RAW_TOP_UP, {"a": amount, "id": member})
+
+    act = raw_update if job.raw else operate
+
+    def client(t: int) -> None:
+        number = job.first + t
+        rng = random.Random(f"{job.tag}-{number}")
+        for _ in range(2):  # open this thread's connection before the clock starts
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        start.wait()
+        for k in range(number, job.total, CLIENTS):
+            if job.opening:
+                kind, member, amount = "top_up", job.members[k], OPENING_FEN
+            else:
+                kind, member, amount = _pick(rng, job.members, job.raw)
+            t0 = time.perf_counter()
+            try:
+                act(kind, member, amount, f"{job.tag}-{k}")
+                outcomes[t]["ok"] += 1
+            except AppError as exc:
+                outcomes[t][exc.code] += 1
+            latencies[t].append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(job.threads)]
+    for thread in threads:
+        thread.start()
+    ready.wait()  # every process is up: go
+    start.wait()
+    for thread in threads:
+        thread.join()
+    done = sum(outcomes, Counter())
+    results.put((dict(done), [x for per in latencies for x in per]))
+    engine.dispose()
+
+
+def _drive(job: Job, processes: int) -> dict[str, Any]:
+    """Run ``CLIENTS`` clients over ``processes`` processes; the rate is over the wall clock
+    from the common start to the last client's finish."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(processes + 1)
+    results = context.Queue()
+    share = [CLIENTS // processes + (1 if p < CLIENTS % processes else 0) for p in range(processes)]
+    workers = []
+    first = 0
+    for p in range(processes):
+        part = replace(job, threads=share[p], first=first)
+        first += share[p]
+        workers.append(context.Process(target=_client_process, args=(part, ready, results)))
+    for w in workers:
+        w.start()
+    ready.wait()
+    t0 = time.perf_counter()
+    collected = [results.get() for _ in workers]
+    elapsed = time.perf_counter() - t0
+    for w in workers:
+        w.join()
+        if w.exitcode != 0:
+            raise RuntimeError(f"a client process failed (exit code {w.exitcode})")
+    done: Counter[str] = sum((Counter(c) for c, _ in collected), Counter())
+    unexpected = set(done) - {"ok", "insufficient_balance", "cap_exceeded"}
+    if unexpected:
+        raise RuntimeError(f"operations refused for unexpected reasons: {dict(done)}")
+    return {
+        "rate": sum(done.values()) / elapsed,
+        "p99": p99([x for _, lat in collected for x in lat]),
+        "refused": sum(done.values()) - done["ok"],
+    }
+
+
+RAW_SPEND = text(
+    "UPDATE bench_raw_balances SET balance = balance - :a WHERE id = :id AND balance >= :a"
+)
+RAW_TOP_UP = text("UPDATE bench_raw_balances SET balance = balance + :a WHERE id = :id")
+
+
+def _pick(rng: random.Random, members: list[str], raw: bool) -> tuple[str, Any, int]:
+    n = rng.randrange(HOT) if rng.random() < HOT_SHARE else HOT + rng.randrange(COLD)
+    kind = "spend" if rng.random() < 0.5 else "top_up"
+    return kind, n if raw else members[n], rng.randrange(100, 1_001)
+
+
+def _drain(db: Database, log: LogService) -> float:
+    """Seconds until every staged entry is on the ledger."""
+    t0 = time.perf_counter()
+    log.wake()
+    outbox = OutboxEntry.__table__
+    while True:
+        with db.engine.connect() as conn:
+            left = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+        if not left:
+            return time.perf_counter() - t0
+        time.sleep(0.01)
+
+
+def _raw_table(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_raw_balances"))
+        conn.execute(text("CREATE TABLE bench_raw_balances (id int PRIMARY KEY, balance bigint)"))
+        conn.execute(
+            text("INSERT INTO bench_raw_balances SELECT g, :b FROM generate_series(0, :n) g"),
+            {"b": OPENING_FEN, "n": HOT + COLD - 1},
+        )
+    engine.dispose()

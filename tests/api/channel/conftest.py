@@ -1,0 +1,3 @@
+from tests.api.channel.world import world
+
+__all__ = ["world"]

@@ -1,0 +1,95 @@
+"""Real threads against the real service: no fen created, lost or counted twice."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import text
+
+from api.db import Database
+from api.errors import AppError
+from api.log.service import LogService
+from tests.api.stored_value.till import (
+    Till,
+    member_balances_from_ledger,
+    stored_member_balances,
+)
+
+K = 24  # concurrent spends
+N = 9  # how many the balance covers
+AMOUNT = 1_100
+
+
+def _race(k: int, attempt) -> list[str]:  # type: ignore[no-untyped-def]
+    barrier = threading.Barrier(k)
+
+    def one(i: int) -> str:
+        barrier.wait()
+        try:
+            attempt(i)
+        except AppError as exc:
+            return exc.code
+        return "ok"
+
+    with ThreadPoolExecutor(k) as pool:
+        return list(pool.map(one, range(k)))
+
+
+def test_k_concurrent_spends_against_a_balance_covering_n_exactly_n_succeed(
+    till: Till, db: Database, log: LogService
+) -> None:
+    m = till.register().member_id
+    till.top_up(m, N * AMOUNT)
+    outcomes = Counter(_race(K, lambda i: till.spend(m, AMOUNT)))
+    assert outcomes == {"ok": N, "insufficient_balance": K - N}
+    log.relay()
+    with db.engine.connect() as conn:
+        assert stored_member_balances(conn)[m] == (0, 0)
+        assert member_balances_from_ledger(conn)[m] == (0, 0)
+        spends = conn.execute(
+            text("SELECT count(*) FROM stored_value_journal WHERE operation = 'spend'")
+        ).scalar_one()
+        entries = conn.execute(
+            text("SELECT count(*) FROM ledger_entries WHERE kind = 'stored_value.spend'")
+        ).scalar_one()
+    assert spends == entries == N
+
+
+def test_concurrent_retries_of_one_pos_transaction_spend_once(
+    till: Till, db: Database, log: LogService
+) -> None:
+    m = till.register().member_id
+    till.top_up(m, 10_000)
+    results = []
+    lock = threading.Lock()
+
+    def retry(_: int) -> None:
+        outcome = till.spend(m, 2_500, txn="POS7-000042")
+        with lock:
+            results.append(outcome)
+
+    assert set(_race(12, retry)) == {"ok"}
+    assert len({r.result.journal_id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    log.relay()
+    with db.engine.connect() as conn:
+        assert stored_member_balances(conn)[m] == (7_500, 0)
+        assert member_balances_from_ledger(conn)[m] == (7_500, 0)
+
+
+def test_concurrent_top_ups_never_exceed_the_cap_and_refunds_never_exceed_the_spend(
+    till: Till, db: Database, log: LogService
+) -> None:
+    m = till.register().member_id
+    cap = till.rules.anonymous_cap_fen
+    outcomes = Counter(_race(16, lambda i: till.top_up(m, cap // 10)))
+    assert outcomes == {"ok": 10, "cap_exceeded": 6}
+    sale = till.spend(m, 7_000).result
+    outcomes = Counter(_race(16, lambda i: till.refund(sale.journal_id, 1_000)))
+    assert outcomes == {"ok": 7, "refund_exceeds_spend": 9}
+    log.relay()
+    with db.engine.connect() as conn:
+        assert stored_member_balances(conn)[m] == (cap, 0)
+        assert member_balances_from_ledger(conn)[m] == (cap, 0)

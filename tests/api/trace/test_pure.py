@@ -1,0 +1,47 @@
+"""Pure pieces: list Merkle trees, blend shares, the token bucket, coarse places."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.trace import merkle_list
+from api.trace.blending.service import shares_bp
+from api.trace.resolver.geo import nearest_city
+from api.trace.resolver.ratelimit import TokenBuckets
+from ledger.merkle import inclusion_proof, root, verify_inclusion
+
+
+@given(st.integers(min_value=1, max_value=300), st.data())
+def test_packed_subtrees_give_rfc6962_proofs(size: int, data: st.DataObject) -> None:
+    leaves = [merkle_list.item_leaf(f"/01/x/21/{i}") for i in range(size)]
+    tree = merkle_list.build(leaves)
+    assert tree.root == root(leaves) and tree.size == size
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    ids = merkle_list.proof_nodes(index, size)
+    proof = merkle_list.proof(index, size, merkle_list.unpack(tree.nodes, size, ids))
+    assert proof == inclusion_proof(leaves, index, size)
+    verify_inclusion(leaves[index], index, size, proof, tree.root)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**12), min_size=1, max_size=30))
+def test_blend_shares_sum_to_exactly_ten_thousand(volumes: list[int]) -> None:
+    shares = shares_bp(volumes)
+    assert sum(shares) == 10_000
+    total = sum(volumes)
+    for v, s in zip(volumes, shares, strict=True):
+        assert abs(s - v * 10_000 / total) < 1
+
+
+def test_token_bucket_refills_per_client() -> None:
+    buckets = TokenBuckets(rate_per_s=2.0, burst=3)
+    assert [buckets.take("a", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a", now=0.0) == 0.5
+    assert buckets.take("b", now=0.0) == 0.0
+    assert buckets.take("a", now=0.5) == 0.0
+
+
+def test_positions_become_cities_or_nothing() -> None:
+    chengdu = nearest_city(30.66, 104.06)
+    assert chengdu is not None and (chengdu.name, chengdu.province) == ("成都", "四川")
+    assert nearest_city(0.0, 0.0) is None

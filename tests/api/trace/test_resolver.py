@@ -1,0 +1,158 @@
+"""The public scan lookup: answers, proofs a client can check alone, bad input, scans."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.config import Settings
+from ledger.canonical import canonical_json
+from ledger.checkpoint import verify_checkpoint
+from ledger.merkle import leaf_hash, verify_inclusion
+from ledger.note import NoteVerifier
+from tests.api.trace.conftest import make_history, ok
+
+
+def settle(client: TestClient) -> None:
+    """Sequence what the requests staged and publish a checkpoint covering it."""
+    log = client.app.state.log  # type: ignore[attr-defined]
+    log.relay()
+    log.checkpoint_now()
+
+
+def path_of(uri: str) -> str:
+    return uri.split("://", 1)[1].split("/", 1)[1]
+
+
+def lookup(client: TestClient, uri: str, **params: Any) -> Any:
+    return client.get("/" + path_of(uri), params=params, headers={"Accept": "application/json"})
+
+
+def verify_everything(body: dict[str, Any]) -> None:
+    """What an independent client does with a lookup: nothing here trusts the server."""
+    cp = body["checkpoint"]
+    checkpoint = verify_checkpoint(cp["note"], NoteVerifier.from_verifier_key(cp["verifier_key"]))
+    assert checkpoint.size == cp["tree_size"]
+    for entry in body["entries"]:
+        assert entry["status"] == "proven", entry
+        data = base64.b64decode(entry["data"])
+        leaf = leaf_hash(data)
+        assert leaf.hex() == entry["leaf_hash"]
+        assert entry["tree_size"] == cp["tree_size"]
+        proof = [bytes.fromhex(h) for h in entry["proof"]]
+        verify_inclusion(leaf, entry["seq"], entry["tree_size"], proof, checkpoint.root_hash)
+        member = entry["member"]
+        if member is not None:
+            root_field = "codes_root" if "codes_root" in entry["payload"] else "readings_root"
+            assert member["root"] == entry["payload"][root_field]
+            verify_inclusion(
+                leaf_hash(canonical_json(member["item"])),
+                member["index"],
+                member["size"],
+                [bytes.fromhex(h) for h in member["proof"]],
+                bytes.fromhex(member["root"]),
+            )
+
+
+def test_lookup_of_a_packed_bottle_verifies_independently(admin: TestClient) -> None:
+    h = make_history(admin)
+    settle(admin)
+    body = ok(lookup(admin, h.bottles[3]))
+    assert body["verdict"] == {"status": "genuine", "reasons": []}
+    assert body["code"]["state"] == "packed" and body["code"]["case"] == h.cases[0]
+    assert body["product"]["gtin"] == h.gtin and body["batch"]["lot"] == h.lot
+    assert [b["vintage"] for b in body["blend"]["base_liquors"]] == [2019, 2021]
+    assert [s["event"] for s in body["custody"]] == ["commissioned", "packed"]
+    assert body["custody"][0]["region"] == "贵州 遵义"
+    roles = [e["role"] for e in body["entries"]]
+    assert roles[:4] == ["product", "batch", "blend", "base_liquor"]
+    verify_everything(body)
+    packed = body["entries"][body["custody"][1]["entry"]]
+    assert packed["member"]["item"] == "/" + path_of(h.bottles[3])
+    assert packed["member"]["size"] == 6
+
+
+def test_unknown_serial_of_a_known_lot_leaks_nothing(admin: TestClient) -> None:
+    h = make_history(admin)
+    settle(admin)
+    real = h.bottles[0]
+    first = lookup(admin, real[:-1] + ("0" if real[-1] != "0" else "1"))
+    second = lookup(admin, real[:-8] + "ZZZZZZZZ")
+    assert first.status_code == second.status_code == 404
+    assert first.json() == second.json()
+    body = first.json()
+    assert body["verdict"]["status"] == "unknown" and "not ours" in body["verdict"]["reasons"][0]
+    assert body["batch"]["lot"] == h.lot and body["code"] is None
+    assert admin.get("/01/06901234567892/10/NOSUCHLOT/21/ABC").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("01/06901234567891/10/L1/21/ABC", "check digit"),
+        ("01/06901234567892/21/ABC/10/L1", "order"),
+        ("01/6901234567892/10/L1/21/ABC", "14 digits"),
+        ("01/06901234567892/10/L1/21/" + "A" * 21, "too long"),
+        ("01/06901234567892/10/L1/21/", "empty"),
+    ],
+)
+def test_malformed_digital_links_name_the_problem(
+    client: TestClient, path: str, words: str
+) -> None:
+    response = client.get("/" + path, headers={"Accept": "application/json"})
+    assert response.status_code == 400, response.text
+    assert words in response.json()["error"]["message"]
+
+
+def test_recall_answers_410(admin: TestClient) -> None:
+    h = make_history(admin)
+    ok(admin.post(f"/v1/batches/{h.lot}/recall", json={"reason": "cap seal defect"}))
+    settle(admin)
+    response = lookup(admin, h.bottles[0])
+    assert response.status_code == 410
+    assert "recalled" in response.json()["verdict"]["reasons"][0]
+    verify_everything(response.json())
+
+
+def test_scans_and_clone_detection(admin: TestClient) -> None:
+    h = make_history(admin)
+    uri = h.bottles[0]
+    beijing = {"lat": 39.9, "lon": 116.4}
+    chengdu = {"lat": 30.6, "lon": 104.1}
+    first = admin.get(
+        "/" + path_of(uri),
+        params=beijing,
+        headers={"Accept": "application/json", "X-Device-Id": "phone-1"},
+    ).json()
+    assert first["scans"]["count"] == 1 and first["scans"]["recorded"] is True
+    assert first["verdict"]["status"] == "genuine"
+    second = admin.get(
+        "/" + path_of(uri),
+        params=chengdu,
+        headers={"Accept": "application/json", "X-Device-Id": "phone-2"},
+    ).json()
+    assert second["scans"]["count"] == 2 and second["scans"]["distinct_devices"] == 2
+    assert second["verdict"]["status"] == "suspicious"
+    assert "北京" in second["verdict"]["reasons"][0] and "成都" in second["verdict"]["reasons"][0]
+    # A lookup without a device id is not a scan.
+    assert lookup(admin, uri).json()["scans"]["count"] == 2
+    # A browser gets HTML and a device cookie; its visit counts as a scan.
+    page = admin.get("/" + path_of(h.bottles[1]), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "酒源·酱香典藏" in page.text
+    assert "jy_device" in page.cookies
+
+
+def test_rate_limit_per_client(settings: Settings, signer: object) -> None:
+    tight = settings.model_copy(update={"lookup_burst": 3, "lookup_rate_per_s": 0.01})
+    with TestClient(create_app(tight)) as client:
+        codes = [
+            client.get("/01/06901234567892", headers={"Accept": "application/json"})
+            for _ in range(4)
+        ]
+    assert [c.status_code for c in codes[:3]] == [404, 404, 404]
+    assert codes[3].status_code == 429
+    assert int(codes[3].headers["Retry-After"]) >= 1
