@@ -34,13 +34,20 @@ deps-test:
 	@command -v zbarimg >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools; } || \
 		echo "zbarimg not found and apt-get unavailable: the QR decoding tests will be skipped"; }
+	@# Debian's Chromium for the browser tests (tests/scanner_app; ffmpeg makes the fake camera's video)
+	@{ test -x /usr/bin/chromium && command -v ffmpeg >/dev/null 2>&1; } || \
+		{ command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg; } || \
+		echo "chromium/ffmpeg not found and apt-get unavailable: browser tests skipped (CI fails them)"; }
 
-## node-deps: anvil (npm @foundry-rs/anvil, package-lock.json) for anchoring, when Node is present
+## node-deps: anvil (npm @foundry-rs/anvil, package-lock.json) for anchoring, and jsQR (the scan
+## page's QR decoder, served at /vendor/jsqr/), when Node is present
 node-deps:
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 		echo "node/npm not found: skipping anvil; make run anchors to web3's in-process chain" \
 			"and the anvil tests are skipped (CI fails them)"; \
-	elif [ -x node_modules/.bin/anvil ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then \
+	elif [ -x node_modules/.bin/anvil ] && [ -f node_modules/jsqr/dist/jsQR.js ] && \
+		[ node_modules/.package-lock.json -nt package-lock.json ]; then \
 		: ; \
 	else \
 		npm ci --no-audit --no-fund --loglevel=error || \

@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.include_router(stored_value_router)
 
     static = Path(scanner_app.__file__).parent / "static"
+    # The QR decoder of the scan page, from npm (make node-deps); absent node_modules → 404.
+    jsqr = StaticFiles(directory=scanner_app.JSQR_DIST, check_dir=False)
+    app.mount("/vendor/jsqr", jsqr, name="jsqr")
     app.mount("/app", StaticFiles(directory=static, html=True), name="scanner_app")
 
     @app.get("/", include_in_schema=False)

@@ -361,7 +361,7 @@ def _serve_and_measure(
     try:
         _wait(base)
         paths = [f"/01/{GTIN}/10/{LOT}/21/{s}" for s in serials]
-        check = httpx.get(base + paths[0], headers={"Accept": "application/json"})
+        check = httpx.get(base + paths[0], headers={"Accept": "application/json"}, timeout=120)
         assert check.status_code == 200, check.text
         body = check.json()
         assert all(e["status"] == "proven" for e in body["entries"]), "entries not proven"
@@ -419,7 +419,8 @@ def _load(base: str, paths: list[str], clients: int, requests: int) -> tuple[lis
     def worker(seed: int) -> None:
         rng = random.Random(seed)
         mine: list[float] = []
-        with httpx.Client(base_url=base, headers={"Accept": "application/json"}) as client:
+        headers = {"Accept": "application/json"}
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             for _ in range(per):
                 path = rng.choice(paths)
                 started = time.perf_counter()

@@ -1,1 +1,6 @@
 """The browser front ends (consumer scan page, clerk app, compliance console), served at /app/."""
+
+from pathlib import Path
+
+# jsQR's browser build, installed from npm by `make node-deps` (package-lock.json).
+JSQR_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "jsqr" / "dist"

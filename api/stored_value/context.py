@@ -46,7 +46,8 @@ class StoredValueContext:
         )
 
     def run(self, work: Callable[[Connection], T]) -> T:
-        """A write that is idempotent by nature (erasure): its own transaction, retried."""
+        """A write without an idempotency key (erasure, promotions): its own transaction, on
+        SQLite the writer's (``BEGIN IMMEDIATE``), retried on transient conflicts."""
         result = atomically(self.db, work)
         self.log.wake()
         return result

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import URL
 
 from api.channel import repository as parties
 from api.errors import NotFound
@@ -29,8 +30,16 @@ class Counter:
         return (self.store_id,) if self.dealer_id is None else (self.store_id, self.dealer_id)
 
 
+# A store's dealer is fixed when the store is created (the channel never moves or deletes a
+# store), so it is read once per process and database: one query less per operation.
+_dealer_of: dict[tuple[URL, str], str | None] = {}
+
+
 def counter_at(conn: Connection, store_id: str, now: datetime | None = None) -> Counter:
-    store = parties.get_party(conn, store_id)
-    if store is None or store.kind != "store":
-        raise NotFound(f"no store {store_id!r}")
-    return Counter(store.party_id, store.dealer_id, now or datetime.now(UTC))
+    key = (conn.engine.url, store_id)
+    if key not in _dealer_of:
+        store = parties.get_party(conn, store_id)
+        if store is None or store.kind != "store":
+            raise NotFound(f"no store {store_id!r}")
+        _dealer_of[key] = store.dealer_id
+    return Counter(store_id, _dealer_of[key], now or datetime.now(UTC))

@@ -6,6 +6,7 @@ A retry with the same key and body gets the first answer (with ``Idempotent-Repl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,10 @@ from api.deps import get_conn
 from api.errors import Forbidden
 from api.stored_value import access, operations, promotions, reports
 from api.stored_value.context import StoredValueContext, stored_value_context
-from api.stored_value.idempotency import HEADER, parse_key
+from api.stored_value.counter import Counter
+from api.stored_value.idempotency import HEADER, Replayable, RequestKey, parse_key
+from api.stored_value.privacy import MemberKeys
+from api.stored_value.rules import Rules
 from api.stored_value.schemas import (
     CashRefundIn,
     OperationOut,
@@ -51,7 +55,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "malformed body or Idempotency-Key"},
 }
 
-Operation = Any  # the operations module's functions share one shape
+# The operations module's functions share this shape.
+Operation = Callable[
+    [Connection, MemberKeys, Rules, Counter, RequestKey, Any], Replayable[OperationOut]
+]
 
 
 def _operate(
@@ -219,11 +226,11 @@ def card_rules(ctx: StoredValueContext = Depends(stored_value_context)) -> Rules
 def create_promotion(
     body: PromotionIn,
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    ctx: StoredValueContext = Depends(stored_value_context),
 ) -> PromotionOut:
     """HQ, a region manager or the dealer's staff offer a top-up promotion for a store or for
     all of a dealer's stores; clerks then name it in a top-up."""
-    return promotions.create(conn, principal, body)
+    return ctx.run(lambda conn: promotions.create(conn, principal, body))
 
 
 @router.get("/promotions", response_model=list[PromotionOut], summary="Promotions of a store")
@@ -243,6 +250,6 @@ def list_promotions(
 def end_promotion(
     promotion_id: str,
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    ctx: StoredValueContext = Depends(stored_value_context),
 ) -> PromotionOut:
-    return promotions.retire(conn, principal, promotion_id)
+    return ctx.run(lambda conn: promotions.retire(conn, principal, promotion_id))

@@ -21,6 +21,7 @@ from api.trace.resolver import html, service
 from api.trace.resolver.ratelimit import TokenBuckets, retry_after
 from api.trace.resolver.schemas import Lookup
 from ledger.gs1 import GS1Error, parse_digital_link
+from scanner_app import consumer as consumer_page
 
 router = APIRouter(tags=["traceability: scan lookup"])
 
@@ -118,7 +119,14 @@ def resolve(
         )
     if as_json:
         return JSONResponse(result.body.model_dump(mode="json"), status_code=result.status_code)
-    response = HTMLResponse(html.render(result.body, uri), status_code=result.status_code)
+    # Browsers get the scan page, which renders this answer and checks its proofs itself;
+    # ?format=html keeps the plain server-rendered page (no JavaScript).
+    page = (
+        html.render(result.body, uri)
+        if format == "html"
+        else consumer_page.render(result.body.model_dump(mode="json"))
+    )
+    response = HTMLResponse(page, status_code=result.status_code)
     if new_cookie is not None:
         response.set_cookie(
             DEVICE_COOKIE, new_cookie, max_age=2 * 365 * 24 * 3600, httponly=True, samesite="lax"

@@ -233,3 +233,93 @@ def test_openapi_documents_the_operations_with_idempotency_keys_and_examples(
         assert "409" in post_op["responses"]
     top_up = schema["components"]["schemas"]["TopUpIn"]["properties"]
     assert top_up["paid_fen"]["examples"] == [100_000]
+
+
+def test_promotions_refunds_and_voids_over_http(world: World) -> None:
+    store, dealer = world.ids["S-A1"], world.ids["D-A"]
+    offer = {
+        "owner_id": dealer,
+        "name": "充500送50加品鉴酒",
+        "min_paid_fen": 50_000,
+        "bonus_fen": 5_000,
+        "gift": {"sku": "TASTING-100ML", "name": "品鉴酒 100ml", "qty": 1, "cost_fen": 3_500},
+    }
+    assert world.post("clerk_a1", "/v1/stored-value/promotions", offer).status_code == 403
+    assert world.post("staff_b", "/v1/stored-value/promotions", offer).status_code == 404
+    created = world.post("staff_a", "/v1/stored-value/promotions", offer)
+    assert created.status_code == 201, created.text
+    promo = created.json()["promotion_id"]
+    listed = world.get("clerk_a1", f"/v1/stored-value/promotions?owner_id={store}").json()
+    assert [p["promotion_id"] for p in listed] == [promo]
+    m = register(world, name="张三", id_number="11010519491231002X")["member_id"]
+    top = post(
+        world,
+        "clerk_a1",
+        "/v1/stored-value/top-ups",
+        {
+            "store_id": store,
+            "member_id": m,
+            "paid_fen": 50_000,
+            "payment_method": "cash",
+            "promotion_id": promo,
+        },
+        key(world, "S-A1", "P-1"),
+    ).json()
+    assert top["balance"]["total_fen"] == 55_000 and top["gift"]["sku"] == "TASTING-100ML"
+    undo = post(
+        world,
+        "clerk_a1",
+        "/v1/stored-value/voids",
+        {"store_id": store, "top_up_id": top["journal_id"]},
+        key(world, "S-A1", "P-2"),
+    )
+    assert undo.status_code == 201 and undo.json()["balance"]["total_fen"] == 0
+    again = post(
+        world,
+        "clerk_a1",
+        "/v1/stored-value/top-ups",
+        {"store_id": store, "member_id": m, "paid_fen": 20_000, "payment_method": "wechat"},
+        key(world, "S-A1", "P-3"),
+    ).json()
+    sale = post(
+        world,
+        "clerk_a1",
+        "/v1/stored-value/spends",
+        {"store_id": store, "member_id": m, "amount_fen": 8_800},
+        key(world, "S-A1", "P-4"),
+    ).json()
+    back = {"store_id": store, "spend_id": sale["journal_id"], "amount_fen": 8_801}
+    too_much = post(world, "clerk_a1", "/v1/stored-value/refunds", back, key(world, "S-A1", "P-5"))
+    assert too_much.status_code == 409
+    assert too_much.json()["error"]["code"] == "refund_exceeds_spend"
+    ok = post(
+        world,
+        "clerk_a1",
+        "/v1/stored-value/refunds",
+        {**back, "amount_fen": 8_800},
+        key(world, "S-A1", "P-5"),
+    )
+    assert ok.status_code == 201 and ok.json()["balance"]["total_fen"] == 20_000
+    assert again["balance"]["total_fen"] == 20_000
+    ended = world.post("staff_a", f"/v1/stored-value/promotions/{promo}/end")
+    assert ended.status_code == 200 and ended.json()["retired_at"] is not None
+    late = post(
+        world,
+        "clerk_a1",
+        "/v1/stored-value/top-ups",
+        {
+            "store_id": store,
+            "member_id": m,
+            "paid_fen": 50_000,
+            "payment_method": "cash",
+            "promotion_id": promo,
+        },
+        key(world, "S-A1", "P-6"),
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "promotion_not_applicable"
+    one = world.get("staff_a", f"/v1/stored-value/operations/{sale['journal_id']}")
+    assert one.status_code == 200 and one.json()["operation"] == "spend"
+    assert (
+        world.get("clerk_b1", f"/v1/stored-value/operations/{sale['journal_id']}").status_code
+        == 404
+    )

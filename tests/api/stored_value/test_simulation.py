@@ -431,7 +431,7 @@ def test_stored_value_simulation(
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=20,
+            max_examples=16,
             stateful_step_count=25,
             derandomize=True,
             database=None,

@@ -1,0 +1,63 @@
+// Words of the consumer page, zh-CN first; times shown in Asia/Shanghai.
+const EVENTS = {
+  zh: { commissioned: "赋码", packed: "装箱", shipped: "发货", received: "收货", sold: "售出",
+        returned: "退回", replaced: "换码", voided: "作废" },
+  en: {},
+};
+
+export const eventName = (event, lang) => (lang === "zh" ? EVENTS.zh[event] : null) || event;
+
+export function fmtTime(iso, lang) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return iso;
+  return when.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+    { timeZone: "Asia/Shanghai", dateStyle: "medium", timeStyle: "short" });
+}
+
+export const STRINGS = {
+  zh: {
+    title: "扫码溯源", other: "English", noLookup: "没有可显示的编码。",
+    verdict: { genuine: "✔ 正品", suspicious: "⚠ 可疑", unknown: "✘ 非本品牌编码" },
+    badge: { checking: "正在本机验证证明…", verified: "✔ 已在您的浏览器中验证",
+             failed: "✘ 验证失败", none: "暂无可验证的证明" },
+    checkedN: (n, p) => `${n} 条账本记录的包含证明与签名检查点均已核对` + (p ? `，${p} 条待上链` : ""),
+    keyChanged: "检查点公钥与本机固定的公钥不一致",
+    f: { gtin: "商品码", aroma: "香型", abv: "酒精度", volume: "容量", serial: "序列号", lot: "批次",
+         line: "灌装线", bottled: "灌装日期", batchStatus: "批次状态", blendNo: "勾调单号",
+         blender: "勾调师", blended: "勾调日期", scanCount: "扫码次数", firstScan: "首次扫码",
+         treeSize: "检查点树大小", entries: "账本记录", anchor: "公链锚定" },
+    blend: "勾调与基酒", baseLiquors: "基酒", baseCols: ["基酒批次", "年份", "酒厂", "占比"],
+    storage: "仓储条件", journey: "流通历程", scans: "扫码记录", proofs: "证明",
+    chartLabel: "各仓储环节温度范围（°C）", metric: { temperature: "温度", humidity: "湿度" },
+    dir: { above: "高于", below: "低于" }, peak: "峰值",
+    batchStates: { active: "正常", recalled: "已召回" },
+    chain: "链", block: "区块", noAnchor: "尚未锚定", tx: "锚定交易",
+    scanAnother: "扫描另一瓶", openCamera: "打开相机扫码", manual: "或输入瓶身链接：", go: "查询",
+    badCode: "这不是酒源的瓶身码链接。", cameraStarting: "正在打开相机…", found: "已识别，正在跳转…",
+    cameraFailed: "无法使用相机，请手动输入",
+  },
+  en: {
+    title: "Scan trace", other: "中文", noLookup: "No code to show.",
+    verdict: { genuine: "✔ Genuine", suspicious: "⚠ Suspicious", unknown: "✘ Not our code" },
+    badge: { checking: "Checking the proofs in your browser…", verified: "✔ Verified in your browser",
+             failed: "✘ Verification failed", none: "No proofs to check yet" },
+    checkedN: (n, p) => `${n} ledger entries checked against the signed checkpoint` +
+      (p ? `; ${p} pending` : ""),
+    keyChanged: "the checkpoint key differs from the key pinned in this browser",
+    f: { gtin: "GTIN", aroma: "Aroma", abv: "ABV", volume: "Volume", serial: "Serial", lot: "Lot",
+         line: "Line", bottled: "Bottled on", batchStatus: "Batch status", blendNo: "Blend",
+         blender: "Blender", blended: "Blended on", scanCount: "Scans", firstScan: "First scan",
+         treeSize: "Checkpoint tree size", entries: "Ledger entries", anchor: "Public-chain anchor" },
+    blend: "Blend and base liquors", baseLiquors: "Base liquors",
+    baseCols: ["Base lot", "Vintage", "Distillery", "Share"],
+    storage: "Storage conditions", journey: "Journey", scans: "Scans", proofs: "Proofs",
+    chartLabel: "Temperature range per storage leg (°C)",
+    metric: { temperature: "temperature", humidity: "humidity" },
+    dir: { above: "above", below: "below" }, peak: "peak",
+    batchStates: { active: "active", recalled: "recalled" },
+    chain: "chain", block: "block", noAnchor: "not anchored yet", tx: "Anchor transaction",
+    scanAnother: "Scan another bottle", openCamera: "Open the camera", manual: "or enter the bottle link:",
+    go: "Look up", badCode: "That is not a Jiuyuan bottle link.", cameraStarting: "Opening the camera…",
+    found: "Found, opening…", cameraFailed: "The camera is unavailable; enter the link instead",
+  },
+};
