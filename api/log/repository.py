@@ -180,10 +180,12 @@ def stream_entries(conn: Connection, start: int = 0) -> Iterator[tuple[int, byte
             for seq, data, leaf, chain in copy.rows():
                 yield seq, bytes(data), bytes(leaf), bytes(chain)
         return
-    result = conn.execution_options(stream_results=True, yield_per=10_000).execute(
+    # Per-statement options: Connection.execution_options would change the caller's connection.
+    result = conn.execute(
         select(entries.c.seq, entries.c.data, entries.c.leaf_hash, entries.c.chain_hash)
         .where(entries.c.seq >= start)
-        .order_by(entries.c.seq)
+        .order_by(entries.c.seq),
+        execution_options={"stream_results": True, "yield_per": 10_000},
     )
     for seq, data, leaf, chain in result:
         yield seq, bytes(data), bytes(leaf), bytes(chain)
