@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection
-from sqlalchemy.engine import URL
+from sqlalchemy import Connection, Engine
 
 from api.channel import repository as parties
 from api.errors import NotFound
@@ -31,15 +31,15 @@ class Counter:
 
 
 # A store's dealer is fixed when the store is created (the channel never moves or deletes a
-# store), so it is read once per process and database: one query less per operation.
-_dealer_of: dict[tuple[URL, str], str | None] = {}
+# store), so it is read once per engine (database): one query less per operation.
+_dealer_of: WeakKeyDictionary[Engine, dict[str, str | None]] = WeakKeyDictionary()
 
 
 def counter_at(conn: Connection, store_id: str, now: datetime | None = None) -> Counter:
-    key = (conn.engine.url, store_id)
-    if key not in _dealer_of:
+    known = _dealer_of.setdefault(conn.engine, {})
+    if store_id not in known:
         store = parties.get_party(conn, store_id)
         if store is None or store.kind != "store":
             raise NotFound(f"no store {store_id!r}")
-        _dealer_of[key] = store.dealer_id
-    return Counter(store_id, _dealer_of[key], now or datetime.now(UTC))
+        known[store_id] = store.dealer_id
+    return Counter(store_id, known[store_id], now or datetime.now(UTC))
