@@ -45,3 +45,13 @@ def write_transaction(request: Request) -> Iterator[Connection]:
     with get_db(request).engine.begin() as conn:
         yield conn
     get_log(request).wake()
+
+
+@contextmanager
+def writer_transaction(request: Request) -> Iterator[Connection]:
+    """A transaction on the writer engine (``BEGIN IMMEDIATE`` on SQLite: the write lock is
+    taken before the first read), for requests that read then write contended rows; staged
+    ledger entries are relayed right after the commit."""
+    with get_db(request).writer.begin() as conn:
+        yield conn
+    get_log(request).wake()

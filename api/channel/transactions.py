@@ -13,19 +13,7 @@ transaction needing one to commit holds. Opening and committing in one thread ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from api.deps import writer_transaction
 
-from fastapi import Request
-from sqlalchemy import Connection
-
-from api.deps import get_db, get_log
-
-
-@contextmanager
-def writing(request: Request) -> Iterator[Connection]:
-    """One transaction, committed when the block ends normally; ledger entries staged in it
-    are relayed by the log worker right after."""
-    with get_db(request).writer.begin() as conn:
-        yield conn
-    get_log(request).wake()
+writing = writer_transaction
+"""Open inside the endpoint body: ``with writing(request) as conn:``."""

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy import Connection
 
-from api.deps import get_db, get_log
+from api.deps import writer_transaction
 
 
 def write_conn(request: Request) -> Iterator[Connection]:
-    with get_db(request).writer.begin() as conn:
+    with writer_transaction(request) as conn:
         yield conn
-    get_log(request).wake()
