@@ -28,7 +28,7 @@ def list_anchors(
     ),
     before: int | None = Query(None, ge=1, description="only anchors of smaller trees"),
     limit: int = Query(50, ge=1, le=500),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> AnchorList:
     """Newest (largest tree) first. An anchor is `confirmed` once its block is
     `confirmations` deep; see docs/anchoring.md for the calldata format."""
@@ -47,7 +47,9 @@ def list_anchors(
     summary="The confirmed anchor covering an entry",
     responses=_NOT_FOUND,
 )
-def entry_anchor(seq: int = Path(ge=0), conn: Connection = Depends(get_conn)) -> AnchorOut:
+def entry_anchor(
+    seq: int = Path(ge=0), conn: Connection = Depends(get_conn, scope="function")
+) -> AnchorOut:
     """The earliest confirmed anchor whose checkpoint contains the entry."""
     anchor = repo.anchor_covering(conn, seq)
     if anchor is None:
@@ -66,7 +68,7 @@ def entry_anchor(seq: int = Path(ge=0), conn: Connection = Depends(get_conn)) ->
 )
 def entry_receipt(
     seq: int = Path(ge=0),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     log: LogService = Depends(get_log),
 ) -> Receipt:
     """The entry's bytes, its inclusion proof to the anchored checkpoint, the signed note and

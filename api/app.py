@@ -46,7 +46,11 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.resolved_database_url)
+        db = Database(
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         signer = load_signing_key(settings.resolved_signing_key_file)
         app.state.settings = settings
         app.state.db = db

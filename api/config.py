@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; defaults to an SQLite file jiuyuan.db under data_dir.",
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, description="Connections each PostgreSQL engine keeps open."
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Extra connections an engine may open under load."
     )
     log_origin: str = "jiuyuan.local/log"
     signing_key_file: Path | None = Field(
@@ -43,6 +49,11 @@ class Settings(BaseSettings):
     resolver_host: str = "jiuyuan.local"
     lookup_rate_per_s: float = Field(default=10.0, gt=0)
     lookup_burst: int = Field(default=60, ge=1)
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
+        'the lookup\'s rate limit believes, as JSON: ["10.0.0.0/8", "127.0.0.1"].',
+    )
 
     # People's bearer tokens and the ordering rules (docs/ordering.md).
     token_secret_file: Path | None = Field(

@@ -76,10 +76,20 @@ def try_lock_log(conn: Connection, key: int) -> bool:
 class Database:
     """The process's engines: one for readers and request transactions, one for log writers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int | None = None, max_overflow: int | None = None
+    ) -> None:
+        """``pool_size``/``max_overflow`` size each engine's pool on PostgreSQL (SQLAlchemy's
+        5 + 10 when None); SQLite keeps its default pool."""
         self.url = url
-        self.engine = make_engine(url)
-        self.writer = make_engine(url, writer=True)
+        pool: dict[str, int] = {}
+        if make_url(url).get_backend_name() != "sqlite":
+            if pool_size is not None:
+                pool["pool_size"] = pool_size
+            if max_overflow is not None:
+                pool["max_overflow"] = max_overflow
+        self.engine = make_engine(url, **pool)
+        self.writer = make_engine(url, writer=True, **pool)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session_scope(self) -> Iterator[Session]:

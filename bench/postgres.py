@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -19,6 +20,9 @@ class BenchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JIUYUAN_BENCH_", extra="ignore")
 
     postgres_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    server_workers: int = Field(
+        default=1, ge=1, description="uvicorn worker processes of benchmarks that serve HTTP"
+    )
 
 
 def server_facts(url: str) -> str:

@@ -11,16 +11,20 @@ each; half of them to a hot member, half to a random cold one, half spends and h
 the figure counts operations committed, the ledger's catch-up is shown beside it. The HTTP
 layer (FastAPI, JSON) is not part of the figure.
 
-Baseline, same database, same run: the same clients, processes, key skew and mix as raw
+Baseline, same database, same run: the same clients, processes, pool, key skew and mix as raw
 one-row conditional UPDATEs (``balance = balance ± a WHERE id = :id AND balance >= a``) on a
-bare table, one transaction each. Afterwards the comparison of ``jiuyuan stored-value check``
-must find the books equal to the ledger's projection.
+bare table, one transaction each; each service run is followed by a raw run, so that a change
+in the machine's load weighs on both. Beside the rates: the CPU per operation of the client
+processes and of the server processes of their connections (read from /proc), to show where
+the time goes. Afterwards the comparison of ``jiuyuan stored-value check`` must find the books
+equal to the ledger's projection.
 
 Target (issue 5): ≥ 1,000 operations/s with hot-member contention, ≥ 0.3 of the raw loop.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import random
@@ -32,9 +36,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 
 from api.auth.service import Principal, Role
 from api.channel import service as channel
@@ -85,24 +89,20 @@ def run(options: Options, base_url: str) -> list[Row]:
             note(f"stored value: opening top-ups of {len(members):,} cards (not measured)")
             _drive(job, processes)
             _drain(db, log)
-            runs = []
+            _raw_table(url)
+            runs, raws = [], []
+            # Each service run is followed by a raw run, so that a machine whose load changes
+            # during the benchmark weighs on both figures alike.
             for rep in range(options.reps):
                 note(
                     f"stored value: {per_run:,} operations, {CLIENTS} clients in {processes} "
-                    f"processes (run {rep + 1})"
+                    f"processes, then the raw conditional UPDATE loop alike (run {rep + 1})"
                 )
-                runs.append(
-                    _drive(replace(job, total=per_run, tag=f"run{rep}", opening=False), processes)
-                )
+                measured = replace(job, total=per_run, tag=f"run{rep}", opening=False)
+                runs.append(_drive(measured, processes))
                 runs[-1]["catch_up"] = _drain(db, log)
-            note("stored value: the raw conditional UPDATE loop, same clients and skew")
-            _raw_table(url)
-            raw = [
-                _drive(
-                    replace(job, total=per_run, tag=f"run{rep}", opening=False, raw=True), processes
-                )["rate"]
-                for rep in range(options.reps)
-            ]
+                raws.append(_drive(replace(measured, raw=True), processes))
+            raw = [r["rate"] for r in raws]
             snapshot = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
             with snapshot as conn, conn.begin():
                 audit = check(conn)
@@ -129,6 +129,21 @@ def run(options: Options, base_url: str) -> list[Row]:
             "operation p99 latency",
             ms(median([r["p99"] for r in runs])),
             ", ".join(ms(r["p99"]) for r in runs),
+            [_baseline("raw loop p99", runs, raws, "p99")],
+        ),
+        Row(
+            SECTION,
+            "client processes' CPU per operation",
+            ms(median([r["cpu"] for r in runs])),
+            ", ".join(ms(r["cpu"]) for r in runs),
+            [_baseline("raw loop", runs, raws, "cpu")],
+        ),
+        Row(
+            SECTION,
+            "their server processes' CPU per operation",
+            ms(median([r["server_cpu"] for r in runs])),
+            ", ".join(ms(r["server_cpu"]) for r in runs),
+            [_baseline("raw loop", runs, raws, "server_cpu")],
         ),
         Row(
             SECTION,
@@ -150,6 +165,13 @@ def run(options: Options, base_url: str) -> list[Row]:
             targets=[Target("0", not audit.problems)],
         ),
     ]
+
+
+def _baseline(
+    name: str, runs: list[dict[str, Any]], raws: list[dict[str, Any]], what: str
+) -> Baseline:
+    ours, theirs = median([r[what] for r in runs]), median([r[what] for r in raws])
+    return Baseline(name, ms(theirs), ours / theirs)
 
 
 # --- the store and its members ---------------------------------------------------------------
@@ -181,7 +203,7 @@ def _world(db: Database) -> tuple[str, list[str]]:
         ).id
         members = [f"mb_{uuid.uuid4().hex}" for _ in range(HOT + COLD)]
         conn.execute(
-            Member.__table__.insert(),
+            cast(Table, Member.__table__).insert(),
             [
                 {
                     "member_id": m,
@@ -198,7 +220,7 @@ def _world(db: Database) -> tuple[str, list[str]]:
             ],
         )
         conn.execute(
-            StoredValueAccount.__table__.insert(),
+            cast(Table, StoredValueAccount.__table__).insert(),
             [
                 {
                     "member_id": m,
@@ -231,15 +253,16 @@ class Job:
 
 def _client_process(job: Job, ready: Any, results: Any) -> None:
     """A client process: its own engine and threads; waits for the start, reports back."""
-    engine = make_engine(job.url, pool_size=job.threads + 2, max_overflow=0)
-    db = Database(job.url)
-    db.engine.dispose()
-    db.engine = engine
+    # A connection per client thread, as a server sized by JIUYUAN_DATABASE_POOL_SIZE would
+    # hold; the raw loop uses the same pool.
+    db = Database(job.url, pool_size=job.threads, max_overflow=0)
+    engine = db.engine
     keys = MemberKeys(random.randbytes(32))
     rules = Rules()
     latencies: list[list[float]] = [[] for _ in range(job.threads)]
     outcomes: list[Counter[str]] = [Counter() for _ in range(job.threads)]
     start = threading.Barrier(job.threads + 1)
+    backends: set[int] = set()  # the server processes of this process's connections
 
     def operate(kind: str, member: str, amount: int, txn: str) -> None:
         key = RequestKey(job.store, txn)
@@ -268,10 +291,15 @@ def _client_process(job: Job, ready: Any, results: Any) -> None:
     def client(t: int) -> None:
         number = job.first + t
         rng = random.Random(f"{job.tag}-{number}")
-        for _ in range(2):  # open this thread's connection before the clock starts
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        start.wait()
+        try:
+            for _ in range(2):  # open this thread's connection before the clock starts
+                with engine.connect() as conn:
+                    backends.add(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        except Exception as exc:  # reported by _drive, instead of a run that never ends
+            outcomes[t][f"failed: {type(exc).__name__}: {exc}"] += 1
+            return
+        finally:
+            start.wait()
         for k in range(number, job.total, CLIENTS):
             if job.opening:
                 kind, member, amount = "top_up", job.members[k], OPENING_FEN
@@ -283,17 +311,26 @@ def _client_process(job: Job, ready: Any, results: Any) -> None:
                 outcomes[t]["ok"] += 1
             except AppError as exc:
                 outcomes[t][exc.code] += 1
+            except Exception as exc:
+                outcomes[t][f"failed: {type(exc).__name__}: {exc}"] += 1
+                return
             latencies[t].append(time.perf_counter() - t0)
 
     threads = [threading.Thread(target=client, args=(t,)) for t in range(job.threads)]
     for thread in threads:
         thread.start()
     ready.wait()  # every process is up: go
+    before = os.times()
+    cpu0 = before.user + before.system
     start.wait()
+    server0 = _server_cpu(backends)
     for thread in threads:
         thread.join()
     done = sum(outcomes, Counter())
-    results.put((dict(done), [x for per in latencies for x in per]))
+    cpu = os.times()
+    server = _server_cpu(backends) - server0
+    latency = [x for per in latencies for x in per]
+    results.put((dict(done), latency, cpu.user + cpu.system - cpu0, server))
     engine.dispose()
 
 
@@ -320,13 +357,15 @@ def _drive(job: Job, processes: int) -> dict[str, Any]:
         w.join()
         if w.exitcode != 0:
             raise RuntimeError(f"a client process failed (exit code {w.exitcode})")
-    done: Counter[str] = sum((Counter(c) for c, _ in collected), Counter())
+    done: Counter[str] = sum((Counter(c) for c, *_ in collected), Counter())
     unexpected = set(done) - {"ok", "insufficient_balance", "cap_exceeded"}
     if unexpected:
         raise RuntimeError(f"operations refused for unexpected reasons: {dict(done)}")
     return {
         "rate": sum(done.values()) / elapsed,
-        "p99": p99([x for _, lat in collected for x in lat]),
+        "p99": p99([x for _, lat, *_ in collected for x in lat]),
+        "cpu": sum(c[2] for c in collected) / sum(done.values()),
+        "server_cpu": sum(c[3] for c in collected) / sum(done.values()),
         "refused": sum(done.values()) - done["ok"],
     }
 
@@ -335,6 +374,19 @@ RAW_SPEND = text(
     "UPDATE bench_raw_balances SET balance = balance - :a WHERE id = :id AND balance >= :a"
 )
 RAW_TOP_UP = text("UPDATE bench_raw_balances SET balance = balance + :a WHERE id = :id")
+
+
+def _server_cpu(pids: set[int]) -> float:
+    """CPU seconds the PostgreSQL server processes ``pids`` have used (from /proc: the
+    benchmark's server runs on this machine); NaN where that cannot be read."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return math.nan
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _pick(rng: random.Random, members: list[str], raw: bool) -> tuple[str, Any, int]:

@@ -35,7 +35,7 @@ class BadGrant(AppError):
 )
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     issuer: TokenIssuer = Depends(token_issuer),
 ) -> TokenOut:
     """Send `username`, `password` (and `grant_type=password`) as a form; use the returned
@@ -83,7 +83,7 @@ def list_users(
     after: str | None = Query(None, description="username to continue after"),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[UserOut]:
     """HQ and compliance see every account; others see the accounts scoped to their own party."""
     principal.require(

@@ -56,7 +56,7 @@ def price_list(
     seller_id: str,
     tier: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[PriceOut]:
     return service.price_list(conn, principal, seller_id, tier)
 
@@ -65,6 +65,6 @@ def price_list(
 def catalogue(
     buyer_id: str = Query(description="a dealer (buys from HQ) or a store (from its dealer)"),
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> Catalogue:
     return service.catalogue(conn, principal, buyer_id)

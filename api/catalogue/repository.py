@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -43,12 +42,3 @@ def price_list(conn: Connection, seller_id: str, tier: str) -> list[PriceListIte
         .order_by(items.c.gtin)
     )
     return [PriceListItem(**r._mapping) for r in rows]
-
-
-def prices(conn: Connection, seller_id: str, tier: str, gtins: Sequence[str]) -> dict[str, int]:
-    rows = conn.execute(
-        select(items.c.gtin, items.c.case_price_fen).where(
-            items.c.seller_id == seller_id, items.c.tier == tier, items.c.gtin.in_(list(gtins))
-        )
-    )
-    return {gtin: int(fen) for gtin, fen in rows}

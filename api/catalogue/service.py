@@ -6,7 +6,6 @@ traceability catalogue's products: a price can only be set for a registered GTIN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -37,10 +36,15 @@ def sku(conn: Connection, gtin: str) -> ProductOut:
 def seller_and_tier(conn: Connection, buyer: PartyRow) -> tuple[PartyRow, str]:
     """Who sells to ``buyer`` and at which tier's prices."""
     if buyer.kind == "dealer":
-        return channel.ensure_hq(conn), buyer.tier or ""
+        return channel.ensure_hq(conn), tier_of(buyer)
     if buyer.kind == "store":
-        return channel.party(conn, buyer.dealer_id or "", "dealer"), buyer.tier or "standard"
+        return channel.party(conn, buyer.dealer_id or "", "dealer"), tier_of(buyer)
     raise Unprocessable(f"{buyer.kind} {buyer.party_id} does not buy; dealers and stores do")
+
+
+def tier_of(buyer: PartyRow) -> str:
+    """The price-list tier a buyer orders at (see :func:`seller_and_tier`)."""
+    return buyer.tier or ("standard" if buyer.kind == "store" else "")
 
 
 def _check_seller_side(conn: Connection, principal: Principal, seller_id: str) -> PartyRow:
@@ -128,7 +132,3 @@ def catalogue(conn: Connection, principal: Principal, buyer_id: str) -> Catalogu
 
 def _buyer_kind(conn: Connection, party_id: str) -> str:
     return channel.party(conn, party_id).kind
-
-
-def prices_for(conn: Connection, seller_id: str, tier: str, gtins: Sequence[str]) -> dict[str, int]:
-    return repo.prices(conn, seller_id, tier, gtins)

@@ -47,7 +47,7 @@ def list_regions(
     after: str | None = After,
     limit: int = Limit,
     _: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[RegionOut]:
     return service.region_out(conn, repo.list_parties(conn, "region", after=after, limit=limit))
 
@@ -56,7 +56,7 @@ def list_regions(
 def get_region(
     region_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> RegionOut:
     return service.region_out(conn, [service.readable(conn, principal, region_id, "region")])[0]
 
@@ -90,7 +90,7 @@ def list_dealers(
     after: str | None = After,
     limit: int = Limit,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[DealerOut]:
     rows = _scoped(conn, principal, "dealer", after, limit, region_id=region_id)
     return service.dealers_out(conn, rows)
@@ -100,7 +100,7 @@ def list_dealers(
 def get_dealer(
     dealer_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> DealerOut:
     return service.dealers_out(conn, [service.readable(conn, principal, dealer_id, "dealer")])[0]
 
@@ -140,7 +140,7 @@ def list_stores(
     after: str | None = After,
     limit: int = Limit,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[StoreOut]:
     rows = _scoped(conn, principal, "store", after, limit, dealer_id=dealer_id)
     return [service.store_out(r) for r in rows]
@@ -150,7 +150,7 @@ def list_stores(
 def get_store(
     store_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> StoreOut:
     return service.store_out(service.readable(conn, principal, store_id, "store"))
 
@@ -174,7 +174,7 @@ def list_warehouses(
     after: str | None = After,
     limit: int = Limit,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[WarehouseOut]:
     """Everyone sees HQ's warehouses (they appear in allocations); dealers' are scoped."""
     if owner == "hq":
@@ -190,7 +190,7 @@ def list_warehouses(
 def get_warehouse(
     warehouse_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> WarehouseOut:
     return service.warehouse_out(conn, service.readable(conn, principal, warehouse_id, "warehouse"))
 

@@ -21,7 +21,7 @@ NOTE = "text/plain; charset=utf-8"
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse, summary="Latest signed checkpoint")
-def latest(conn: Connection = Depends(get_conn)) -> PlainTextResponse:
+def latest(conn: Connection = Depends(get_conn, scope="function")) -> PlainTextResponse:
     cp = repo.latest_checkpoint(conn)
     if cp is None:
         raise NotFound("no checkpoint has been published yet; the log is empty")
@@ -34,7 +34,9 @@ def verifier_key(log: LogService = Depends(get_log)) -> PlainTextResponse:
 
 
 @router.get("/checkpoints", response_class=PlainTextResponse, summary="Checkpoint by tree size")
-def by_size(size: int = Query(ge=0), conn: Connection = Depends(get_conn)) -> PlainTextResponse:
+def by_size(
+    size: int = Query(ge=0), conn: Connection = Depends(get_conn, scope="function")
+) -> PlainTextResponse:
     cp = repo.checkpoint_at(conn, size)
     if cp is None:
         latest = repo.latest_checkpoint(conn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,9 +29,9 @@ from api.compliance.evidence.export import export_bundle
 from api.compliance.reports import chart, rates
 from api.compliance.reports.schemas import FlowOut, RateOut
 from api.deps import get_app_settings, get_conn, get_log
-from api.errors import Forbidden
+from api.errors import Forbidden, Unprocessable
 from api.log.repository import as_utc
-from api.trace.common import local_text
+from api.trace.common import SHANGHAI, local_text
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"])
 AUDITORS = (Role.COMPLIANCE_OFFICER, Role.HQ_ADMIN)
@@ -76,13 +76,18 @@ def list_alerts(
     strength: str | None = Query(None, pattern="^(strong|weak|clone)$"),
     dealer_id: str | None = None,
     region_id: str | None = None,
+    gtin: str | None = Query(None, pattern=r"^\d{14}$", description="the SKU, 14 digits"),
+    since: date | None = Query(None, description="detected on or after this day (Asia/Shanghai)"),
+    until: date | None = Query(None, description="detected on or before this day (Asia/Shanghai)"),
     before: str | None = Query(
         None, description="continue after this alert id (the last of the previous page)"
     ),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[AlertOut]:
+    if since is not None and until is not None and since > until:
+        raise Unprocessable(f"the date range is empty: {since} is after {until}")
     scoped = _scope_filters(principal)
     filters = {"dealer_id": dealer_id, "region_id": region_id}
     for name, value in scoped.items():
@@ -94,16 +99,32 @@ def list_alerts(
         last = workflow.readable(conn, principal, before)
         cursor = (as_utc(last.detected_at), last.alert_id)
     rows = repo.list_alerts(
-        conn, state=state, kind=kind, strength=strength, before=cursor, limit=limit, **filters
+        conn,
+        state=state,
+        kind=kind,
+        strength=strength,
+        gtin=gtin,
+        detected_from=_day_start(since),
+        detected_until=_day_start(until + timedelta(days=1) if until else None),
+        before=cursor,
+        limit=limit,
+        **filters,
     )
     return [alert_out(r) for r in rows]
+
+
+def _day_start(day: date | None) -> datetime | None:
+    """Midnight of ``day`` in Asia/Shanghai, as UTC (the form the table stores)."""
+    if day is None:
+        return None
+    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, summary="One alert and its history")
 def get_alert(
     alert_id: str,
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> AlertDetail:
     _scope_filters(principal)
     return _detail(conn, workflow.readable(conn, principal, alert_id))
@@ -158,7 +179,7 @@ def evidence(
     alert_id: str,
     request: Request,
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> Bundle:
     _scope_filters(principal)
     alert = workflow.readable(conn, principal, alert_id)
@@ -190,7 +211,7 @@ def diversion_rates(
     by: Literal["dealer", "region", "sku", "month"] = "dealer",
     format: Literal["json", "csv"] = "json",
     _: Principal = Depends(require_role(*AUDITORS)),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[RateOut] | Response:
     rows = _rates(conn, by)
     if format == "csv":
@@ -212,7 +233,7 @@ def diversion_rates_chart(
     by: Literal["dealer", "region", "sku", "month"] = "region",
     top: int = Query(25, ge=1, le=200),
     _: Principal = Depends(require_role(*AUDITORS)),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> Response:
     rows = _rates(conn, by)
     labels = repo.party_names(conn, [r.key for r in rows]) if by in ("dealer", "region") else {}
@@ -229,7 +250,7 @@ def diversion_rates_chart(
 def flows(
     format: Literal["json", "csv"] = "json",
     _: Principal = Depends(require_role(*AUDITORS)),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[FlowOut] | Response:
     matrix = rates.flow_matrix(repo.report_alerts(conn, "diversion"))
     if format == "csv":

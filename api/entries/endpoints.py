@@ -119,20 +119,24 @@ async def append_entries(
 def get_entry(
     seq: int,
     proof: bool = Query(False, description="include an inclusion proof to the latest checkpoint"),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> EntryOut:
     return service.read_entry(conn, seq, proof)
 
 
 @router.get("/proofs/inclusion", response_model=ProofOut, summary="Inclusion proof")
 def inclusion(
-    seq: int = Query(ge=0), size: int = Query(ge=1), conn: Connection = Depends(get_conn)
+    seq: int = Query(ge=0),
+    size: int = Query(ge=1),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> ProofOut:
     return ProofOut(proof=[h.hex() for h in service.inclusion_proof(conn, seq, size)])
 
 
 @router.get("/proofs/consistency", response_model=ProofOut, summary="Consistency proof")
 def consistency(
-    first: int = Query(ge=1), second: int = Query(ge=1), conn: Connection = Depends(get_conn)
+    first: int = Query(ge=1),
+    second: int = Query(ge=1),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> ProofOut:
     return ProofOut(proof=[h.hex() for h in service.consistency_proof(conn, first, second)])

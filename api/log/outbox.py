@@ -41,6 +41,18 @@ def stage_entry(
     return entry_id
 
 
+def stage_entries(conn: Connection, entries: Sequence[tuple[str, Mapping[str, Any], str]]) -> None:
+    """Stage many ``(kind, payload, entry_id)`` at once, as :func:`stage_entry` would one by
+    one (a batch job raising thousands of entries pays one round trip per 5,000)."""
+    now = datetime.now(UTC)
+    rows = [
+        {"entry_id": e, "kind": k, "payload": canonical_json(dict(p)).decode(), "created_at": now}
+        for k, p, e in entries
+    ]
+    for start in range(0, len(rows), 5000):
+        conn.execute(outbox.insert(), rows[start : start + 5000])
+
+
 def pending(conn: Connection, limit: int, ids: Sequence[str] | None = None) -> list[Submission]:
     """Staged entries, oldest first (only ``ids`` when given)."""
     query = select(outbox.c.entry_id, outbox.c.kind, outbox.c.payload)

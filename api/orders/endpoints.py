@@ -54,7 +54,7 @@ def list_orders(
     after: str | None = Query(None, description="order id to continue after"),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[OrderSummary]:
     return service.list_orders(conn, principal, state=state, kind=kind, after=after, limit=limit)
 
@@ -63,7 +63,7 @@ def list_orders(
 def get_order(
     order_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> OrderOut:
     return service.get_order(conn, principal, order_id)
 

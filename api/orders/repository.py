@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from api.channel.sql import upsertable_insert
 from api.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
@@ -93,28 +93,12 @@ def get(conn: Connection, order_id: str, *, for_update: bool = False) -> OrderRo
     return None if row is None else _order(row)
 
 
-def by_client_key(conn: Connection, buyer_id: str, client_key: str) -> OrderRow | None:
-    row = conn.execute(
-        select(orders).where(orders.c.buyer_id == buyer_id, orders.c.client_key == client_key)
-    ).first()
-    return None if row is None else _order(row)
-
-
 def set_state(conn: Connection, order_id: str, state: str) -> None:
     conn.execute(
         orders.update()
         .where(orders.c.order_id == order_id)
         .values(state=state, updated_at=datetime.now(UTC))
     )
-
-
-def open_total(conn: Connection, buyer_id: str, open_states: Sequence[str]) -> int:
-    total = conn.execute(
-        select(func.coalesce(func.sum(orders.c.total_fen), 0)).where(
-            orders.c.buyer_id == buyer_id, orders.c.state.in_(list(open_states))
-        )
-    ).scalar_one()
-    return int(total)
 
 
 def lines_of(conn: Connection, order_id: str) -> list[dict[str, Any]]:
@@ -129,10 +113,6 @@ def allocations_of(conn: Connection, order_id: str) -> list[AllocationRow]:
         .order_by(allocations.c.line_no, allocations.c.rank)
     )
     return [AllocationRow(**r._mapping) for r in rows]
-
-
-def delete_allocations(conn: Connection, order_id: str) -> None:
-    conn.execute(allocations.delete().where(allocations.c.order_id == order_id))
 
 
 def set_reserved(conn: Connection, order_id: str, line_no: int, rank: int, reserved: int) -> None:

@@ -12,9 +12,11 @@ from sqlalchemy import Connection
 from api.auth.service import Principal, Role
 from api.catalogue import service as catalogue
 from api.channel import repository as parties
+from api.channel import service as channel_service
 from api.channel.repository import PartyRow
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.orders import access, sourcing, states
+from api.orders import placement_repository as placing
 from api.orders import repository as repo
 from api.orders.repository import OrderRow
 from api.orders.schemas import (
@@ -25,7 +27,9 @@ from api.orders.schemas import (
     OrderOut,
     OrderSummary,
 )
+from api.stock import repository as stock_repo
 from api.stock import service as stock
+from api.trace.products.service import parse_gtin
 from ledger.canonical import canonical_json
 
 
@@ -37,6 +41,7 @@ class ClientKeyReused(Conflict):
     code = "client_key_reused"
 
 
+RESERVED = "stock reserved"
 ALLOCATION_FIELDS = ("warehouse_id", "cases", "reserved", "rule", "distance_m", "reason")
 
 
@@ -57,36 +62,70 @@ def place(
     """Place an order; returns it and whether it is new (False: a repeat of ``client_key``).
 
     Everything happens in the caller's transaction: a refusal at any step leaves nothing.
+    Four statements on PostgreSQL: lock the buyer (reading the candidate warehouses' stock in
+    the same round trip), read the lines' context, write the order's rows, and reserve its
+    stock (again, from a new plan, only when another order took the planned stock first).
     """
     # Locking the buyer's row serialises its own concurrent orders: the credit check below and
     # the client-key check cannot race each other.
-    buyer = parties.get_party(conn, body.buyer_id, for_update=True)
-    if buyer is None or buyer.kind not in ("dealer", "store"):
+    try:
+        wanted, bad_line = _normalise_lines(body), None
+    except Unprocessable as exc:  # said after who may order for whom, as before
+        wanted, bad_line = [], exc
+    locked = placing.lock_buyer(conn, body.buyer_id, [g for g, _ in wanted])
+    if locked is None or locked[0].kind not in ("dealer", "store"):
         raise NotFound(f"no dealer or store {body.buyer_id!r} to order for")
+    buyer, candidates = locked
     _check_buyer(principal, buyer)
-    wanted = _normalise_lines(conn, body)
+    if bad_line is not None:
+        raise bad_line
     digest = sha256(
         canonical_json(
             {"ship_to": body.ship_to_id, "note": body.note, "lines": [list(x) for x in wanted]}
         )
     ).digest()
-    existing = repo.by_client_key(conn, buyer.party_id, body.client_key)
-    if existing is not None:
+    # A store buys from its dealer; a dealer from HQ, whose id the context query finds.
+    store_seller = _store_seller(conn, buyer) if buyer.kind == "store" else None
+    tier = catalogue.tier_of(buyer)
+    context = placing.placement_context(
+        conn,
+        buyer_id=buyer.party_id,
+        client_key=body.client_key,
+        seller_id=None if store_seller is None else store_seller.party_id,
+        tier=tier,
+        gtins=[g for g, _ in wanted],
+    )
+    for n, (gtin, _) in enumerate(wanted, 1):
+        if gtin not in context.known:
+            given = body.lines[n - 1].gtin
+            raise catalogue.UnknownSku(
+                f"line {n}: no SKU with GTIN {given} in the product catalogue"
+            )
+    if context.existing is not None:
+        existing = repo.get(conn, context.existing)
+        assert existing is not None  # read in this transaction, under the buyer's lock
         return _replay(conn, existing, digest), False
 
-    seller, tier = catalogue.seller_and_tier(conn, buyer)
-    prices = catalogue.prices_for(conn, seller.party_id, tier, [g for g, _ in wanted])
+    seller_id = _seller_id(conn, store_seller, context.seller_id)
     for n, (gtin, _) in enumerate(wanted, 1):
-        if gtin not in prices:
+        if gtin not in context.prices:
+            seller = store_seller or channel_service.party(conn, seller_id)
             raise Unprocessable(
                 f"line {n}: GTIN {gtin} is not on {seller.code}'s price list for tier {tier!r}",
                 code="not_on_price_list",
             )
-    amounts = [prices[g] * cases for g, cases in wanted]
+    amounts = [context.prices[g] * cases for g, cases in wanted]
     total = sum(amounts)
-    ship_to = _ship_to(conn, buyer, body.ship_to_id)
+    warehouses = candidates.warehouses
+    ship_to = _ship_to(buyer, body.ship_to_id, warehouses)
     if buyer.kind == "dealer":
-        _check_credit(conn, buyer, total)
+        _check_credit(buyer, total, context.open_total)
+    sources = [w for w in warehouses if store_seller is not None or w.dealer_id is None]
+    share = None
+    if store_seller is not None:
+        permille = channel_service.share_permille(store_seller, default_share_permille)
+        drawn = placing.drawn_from_hq(conn, store_seller.party_id, [g for g, _ in wanted])
+        share = stock.Share(permille, drawn)
 
     now = datetime.now(UTC)
     order_id = new_order_id()
@@ -94,7 +133,7 @@ def place(
         "order_id": order_id,
         "kind": buyer.kind,
         "buyer_id": buyer.party_id,
-        "seller_id": seller.party_id,
+        "seller_id": seller_id,
         "ship_to_id": ship_to.party_id,
         "region_id": buyer.region_id or "",
         "dealer_id": buyer.dealer_id or "",
@@ -108,33 +147,21 @@ def place(
         "created_at": now,
         "updated_at": now,
     }
-    if not repo.insert_order(conn, **header):
-        # A concurrent submission with the same client key committed first.
-        raced = repo.by_client_key(conn, buyer.party_id, body.client_key)
-        if raced is None:
-            raise ClientKeyReused(f"client_key {body.client_key!r} is being used right now")
-        return _replay(conn, raced, digest), False
-
     line_rows = [
         {
             "order_id": order_id,
             "line_no": n,
             "gtin": gtin,
             "cases": cases,
-            "case_price_fen": prices[gtin],
+            "case_price_fen": context.prices[gtin],
             "amount_fen": amount,
         }
         for n, ((gtin, cases), amount) in enumerate(zip(wanted, amounts, strict=True), 1)
     ]
-    repo.insert_lines(conn, line_rows)
-    repo.add_event(conn, order_id, states.SUBMITTED, principal.key_id, "stock reserved", now)
-    alloc_rows: list[dict[str, Any]] = []
+    event = {"state": states.SUBMITTED, "actor": principal.key_id, "note": RESERVED, "at": now}
 
-    def record(plans: list[list[sourcing.Allocation]]) -> None:
-        # Written before the stock rows are touched, so those stay locked only until commit.
-        if alloc_rows:
-            repo.delete_allocations(conn, order_id)
-        alloc_rows[:] = [
+    def allocation_rows(plans: list[list[sourcing.Allocation]]) -> list[dict[str, Any]]:
+        return [
             {
                 "order_id": order_id,
                 "line_no": n,
@@ -150,18 +177,33 @@ def place(
             for n, plan in enumerate(plans, 1)
             for rank, a in enumerate(plan, 1)
         ]
-        repo.insert_allocations(conn, alloc_rows)
 
-    # Stock is reserved last, so its rows stay locked only for the rest of the transaction.
-    stock.source_and_reserve(
-        conn,
-        wanted,
-        ship_to=ship_to,
-        seller_dealer=seller if seller.kind == "dealer" else None,
-        policy=policy,
-        default_share_permille=default_share_permille,
-        record=record,
-    )
+    def plan(current: dict[tuple[str, str], stock_repo.Level]) -> list[dict[str, Any]]:
+        return allocation_rows(
+            stock.plan(wanted, sources, current, ship_to=ship_to, share=share, policy=policy)
+        )
+
+    # Planned from committed levels, nothing locked yet; the order's rows are written before
+    # any stock row is touched, so those stay locked only for the reservation and the commit.
+    alloc_rows = plan(candidates.levels)
+    placement = placing.Placement(header, line_rows, event, alloc_rows)
+    if not placing.insert_placement(conn, placement):
+        # Cannot happen while the buyer's row lock serialises its orders.
+        raise ClientKeyReused(f"client_key {body.client_key!r} is being used right now")
+    sources_ids = [w.party_id for w in sources]
+    reservation = placing.reserve(conn, alloc_rows, sources_ids)
+    if not reservation.fits:
+        # Another order took that stock first. The candidates' levels came back locked by us:
+        # a plan made from them cannot miss (or the order is refused, and nothing kept).
+        alloc_rows = plan(reservation.levels)
+        placing.replace_allocations(conn, order_id, alloc_rows)
+        reservation = placing.reserve(conn, alloc_rows, sources_ids)
+        if not reservation.fits:
+            raise stock.StockInvariantBroken(f"order {order_id}: locked stock changed")
+    if reservation.reserved_rows != len(alloc_rows):
+        raise stock.StockInvariantBroken(
+            f"order {order_id}: {reservation.reserved_rows} of {len(alloc_rows)} reservations"
+        )
     # The answer is built from what was just written (no read-back in the locked window).
     return (
         OrderOut(
@@ -178,15 +220,26 @@ def place(
                 )
                 for ln in line_rows
             ],
-            history=[
-                OrderEventOut(
-                    state=states.SUBMITTED, actor=principal.key_id, note="stock reserved", at=now
-                )
-            ],
+            history=[OrderEventOut(**event)],
             shipment_ids=[],
         ),
         True,
     )
+
+
+def _store_seller(conn: Connection, store: PartyRow) -> PartyRow:
+    """The store's dealer, its row locked: the dealer's draw on HQ's stock (its share) is
+    counted over all its stores' orders, so those are placed one at a time."""
+    dealer = parties.get_party(conn, store.dealer_id or "", for_update=True)
+    if dealer is None or dealer.kind != "dealer":
+        raise NotFound(f"store {store.code} has no dealer {store.dealer_id!r} to order from")
+    return dealer
+
+
+def _seller_id(conn: Connection, store_seller: PartyRow | None, hq_id: str | None) -> str:
+    if store_seller is not None:
+        return store_seller.party_id
+    return hq_id or channel_service.ensure_hq(conn).party_id
 
 
 def _check_buyer(principal: Principal, buyer: PartyRow) -> None:
@@ -201,12 +254,14 @@ def _check_buyer(principal: Principal, buyer: PartyRow) -> None:
         )
 
 
-def _normalise_lines(conn: Connection, body: OrderIn) -> list[tuple[str, int]]:
+def _normalise_lines(body: OrderIn) -> list[tuple[str, int]]:
+    """The lines as (14-digit GTIN, cases); whether each GTIN is registered is checked with
+    the order's other reads."""
     seen: dict[str, int] = {}
     out: list[tuple[str, int]] = []
     for n, line in enumerate(body.lines, 1):
         try:
-            gtin = catalogue.sku(conn, line.gtin).gtin
+            gtin = parse_gtin(line.gtin)
         except Unprocessable as exc:
             raise type(exc)(f"line {n}: {exc.message}", code=exc.code) from None
         if gtin in seen:
@@ -227,27 +282,28 @@ def _replay(conn: Connection, existing: OrderRow, digest: bytes) -> OrderOut:
     return order_out(conn, existing)
 
 
-def _ship_to(conn: Connection, buyer: PartyRow, ship_to_id: str | None) -> PartyRow:
+def _ship_to(buyer: PartyRow, ship_to_id: str | None, warehouses: list[PartyRow]) -> PartyRow:
+    """Where the order goes: a store's own door, or one of the dealer's warehouses (the
+    candidates read for sourcing include them, ordered by code)."""
     if buyer.kind == "store":
         if ship_to_id not in (None, buyer.party_id):
             raise Unprocessable("a store's order is delivered to the store; leave ship_to_id out")
         return buyer
+    own = [w for w in warehouses if w.dealer_id == buyer.party_id]
     if ship_to_id is None:
-        own = parties.warehouses_of(conn, dealer_id=buyer.party_id)
         if not own:
             raise Unprocessable(
                 f"dealer {buyer.code} has no warehouse to receive into; create one first"
             )
         return own[0]
-    target = parties.get_party(conn, ship_to_id)
-    if target is None or target.kind != "warehouse" or target.dealer_id != buyer.party_id:
-        raise Unprocessable(f"ship_to_id {ship_to_id!r} is not one of {buyer.code}'s warehouses")
-    return target
+    for w in own:
+        if w.party_id == ship_to_id:
+            return w
+    raise Unprocessable(f"ship_to_id {ship_to_id!r} is not one of {buyer.code}'s warehouses")
 
 
-def _check_credit(conn: Connection, dealer: PartyRow, total: int) -> None:
+def _check_credit(dealer: PartyRow, total: int, outstanding: int) -> None:
     limit = dealer.credit_limit_fen or 0
-    outstanding = repo.open_total(conn, dealer.party_id, states.OPEN)
     if outstanding + total > limit:
         raise CreditLimitExceeded(
             f"order total {total} fen with {outstanding} fen of open orders exceeds "
@@ -293,7 +349,8 @@ def cancel(conn: Connection, principal: Principal, order_id: str, reason: str) -
     states.check(order.order_id, order.state, states.CANCELLED)
     if order.state == states.ALLOCATED:
         shipments.cancel_for_order(conn, order.order_id)
-    for a in repo.allocations_of(conn, order_id):
+    # Stock rows in the order placement locks them (SKU, warehouse): no deadlock with it.
+    for a in sorted(repo.allocations_of(conn, order_id), key=lambda a: (a.gtin, a.warehouse_id)):
         if a.reserved:
             stock.release(conn, a.warehouse_id, a.gtin, a.reserved)
             repo.set_reserved(conn, order_id, a.line_no, a.rank, 0)

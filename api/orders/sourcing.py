@@ -9,8 +9,11 @@ policy can be read and tested apart from the database. Policies:
 
 Store orders are served by their dealer: the dealer's own warehouses first (nearest first),
 then, through inventory sharing, HQ's warehouses in the policy's order, limited to the dealer's
-share (default 30%) of HQ's available stock of that SKU. A line is split across warehouses when
-one cannot serve it; if all together cannot, the line is refused with what is available.
+share (default 30%) of HQ's available stock of that SKU. The share is the dealer's, not the
+order's: what its stores' open orders already hold at HQ counts against it (the caller works
+out the cap, ``api.stock.service.Share``), so splitting an order does not get round it. A line
+is split across warehouses when one cannot serve it; if all together cannot, the line is
+refused with what is available.
 """
 
 from __future__ import annotations

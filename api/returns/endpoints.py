@@ -31,7 +31,7 @@ def list_returns(
     state: str | None = Query(None, examples=["requested"]),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[ReturnOut]:
     return service.list_returns(conn, principal, state, limit)
 
@@ -40,7 +40,7 @@ def list_returns(
 def get_return(
     return_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> ReturnOut:
     return service.get_return(conn, principal, return_id)
 

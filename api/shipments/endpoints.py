@@ -30,7 +30,7 @@ def list_shipments(
     after: str | None = Query(None, description="shipment id to continue after"),
     limit: int = Query(100, ge=1, le=500),
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[ShipmentOut]:
     """A device sees the shipments of its own warehouse: its pick list."""
     return service.list_shipments(
@@ -42,7 +42,7 @@ def list_shipments(
 def get_shipment(
     shipment_id: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> ShipmentOut:
     return service.get_shipment(conn, principal, shipment_id)
 
@@ -137,7 +137,7 @@ def putaway(
 def custody(
     serial: str,
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> CustodyOut:
     """HQ and compliance see any case; others the cases held by, or on their way to, a party
     they may see."""

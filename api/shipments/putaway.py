@@ -32,6 +32,10 @@ def putaway(
     if not access.can_operate(principal, warehouse):
         raise Forbidden(f"you may not put stock away in {warehouse.code}")
     codes = get_codes(conn, texts)
+    if repo.lock_codes(conn, [c.id for c in codes]):
+        # Read again under the lock: another put-away of the same cases may have committed
+        # between the first read and the lock; the checks below must see it.
+        codes = get_codes(conn, texts)
     held = repo.custody_of(conn, [c.serial for c in codes])
     storable = TRANSITIONS["stored"][0]
     for c in codes:
@@ -60,7 +64,9 @@ def putaway(
     for entry_id, part in zip(entry_ids, parts(codes), strict=True):
         repo.upsert_custody(conn, projection.apply({}, "stock.putaway", payload, entry_id, part))
     counts = Counter(c.gtin for c in codes)
-    for gtin, n in counts.items():
+    # One global order (SKU) over the stock rows, as every writer of them keeps: two put-aways
+    # of the same SKUs listed the other way round would otherwise deadlock.
+    for gtin, n in sorted(counts.items()):
         stock.arrive(conn, warehouse_id, gtin, n)
     return PutawayOut(warehouse_id=warehouse_id, cases=dict(counts), entry_ids=entry_ids)
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select
 
 from api.shipments.models import Custody, Shipment, ShipmentLine, ShipmentScan
+from api.trace.codes.models import Code as CodeModel
 
 shipments = Shipment.__table__
 lines = ShipmentLine.__table__
@@ -266,3 +267,21 @@ def upsert_custody(conn: Connection, rows: Sequence[CustodyRow]) -> None:
             for r in rows
         ],
     )
+
+
+def lock_codes(conn: Connection, code_ids: Sequence[int]) -> bool:
+    """Row-lock these codes until the transaction ends (in id order, so two callers cannot
+    deadlock), so their state read next cannot change before this transaction writes it.
+    False on SQLite, where the writer's ``BEGIN IMMEDIATE`` already serialises writers."""
+    if conn.dialect.name == "sqlite" or not code_ids:
+        return False
+    table = CodeModel.__table__
+    wanted = sorted(set(code_ids))
+    for i in range(0, len(wanted), 5000):
+        conn.execute(
+            select(table.c.id)
+            .where(table.c.id.in_(wanted[i : i + 5000]))
+            .order_by(table.c.id)
+            .with_for_update()
+        )
+    return True

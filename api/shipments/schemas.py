@@ -48,6 +48,11 @@ class ShipmentOut(BaseModel):
     received_entry_ids: list[str] = Field(description="`transfer.received` ledger entries")
     missing: list[str] = Field(description="shipped but not scanned on arrival (serials)")
     extra: list[str] = Field(description="scanned on arrival but not in the shipment")
+    wrong_destination: list[str] = Field(
+        default_factory=list,
+        description="of the extra codes, those dispatched to another party and still on their "
+        "way there: a case delivered to the wrong place",
+    )
     created_at: LocalTime
     dispatched_at: LocalTime | None
     received_at: LocalTime | None

@@ -261,7 +261,7 @@ def dispatch(conn: Connection, principal: Principal, shipment_id: str) -> Shipme
     )
     for entry_id, part in zip(entry_ids, parts(codes), strict=True):
         repo.upsert_custody(conn, projection.apply({}, "transfer.shipped", payload, entry_id, part))
-    for gtin, n in planned.items():
+    for gtin, n in sorted(planned.items()):  # stock rows in one order: no deadlocks
         if s.kind == "order":
             stock.dispatch(conn, s.from_warehouse_id or "", gtin, n)
         elif s.from_warehouse_id is not None:
@@ -357,7 +357,7 @@ def receive(
             )
         ]
     if s.to_warehouse_id is not None:
-        for gtin, n in Counter(c.gtin for c in arrived).items():
+        for gtin, n in sorted(Counter(c.gtin for c in arrived).items()):
             stock.arrive(conn, s.to_warehouse_id, gtin, n)
     repo.insert_scans(
         conn, shipment_id, "received", [(c.serial, c.id, c.gtin) for c in arrived], principal.key_id
@@ -443,6 +443,7 @@ def shipment_out(conn: Connection, s: ShipmentRow) -> ShipmentOut:
         if s.state == RECEIVED
         else []
     )
+    extra = sorted(x.serial for x in scans if x.phase == "extra")
     return ShipmentOut(
         id=s.shipment_id,
         kind=s.kind,
@@ -460,11 +461,24 @@ def shipment_out(conn: Connection, s: ShipmentRow) -> ShipmentOut:
         shipped_entry_ids=s.shipped_entries,
         received_entry_ids=s.received_entries,
         missing=missing,
-        extra=sorted(x.serial for x in scans if x.phase == "extra"),
+        extra=extra,
+        wrong_destination=_bound_elsewhere(conn, extra, s.to_party_id),
         created_at=s.created_at,
         dispatched_at=s.dispatched_at,
         received_at=s.received_at,
     )
+
+
+def _bound_elsewhere(conn: Connection, serials: Sequence[str], destination: str) -> list[str]:
+    """The codes among ``serials`` that are in transit to a party other than ``destination``."""
+    custody = repo.custody_of(conn, serials)
+    return [
+        s
+        for s in serials
+        if (row := custody.get(s)) is not None
+        and row.state == "in_transit"
+        and row.to_id != destination
+    ]
 
 
 def _check_operator(

@@ -19,7 +19,7 @@ def stock_levels(
     warehouse_id: str | None = Query(None, description="one warehouse; default all you see"),
     gtin: str | None = Query(None, description="one SKU"),
     principal: Principal = Depends(channel_member),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[StockLevelOut]:
     """On hand, reserved for orders, and available (= on hand − reserved), in cases."""
     return service.levels_for(conn, principal, warehouse_id, gtin)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +12,7 @@ from api.channel.sql import upsertable_insert
 from api.stock.models import StockLevel
 
 levels = StockLevel.__table__
+HQ_KINDS = ("central", "regional")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,24 +25,6 @@ class Level:
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
-
-
-def lock(
-    conn: Connection, warehouse_ids: Iterable[str], gtins: Iterable[str]
-) -> dict[tuple[str, str], Level]:
-    """Read (and on PostgreSQL row-lock, in one fixed order so that concurrent orders cannot
-    deadlock) the levels of these warehouses × SKUs until the transaction ends. On SQLite the
-    caller's ``BEGIN IMMEDIATE`` already holds the database's write lock."""
-    whs, skus = sorted(set(warehouse_ids)), sorted(set(gtins))
-    if not whs or not skus:
-        return {}
-    query = (
-        select(levels.c.warehouse_id, levels.c.gtin, levels.c.on_hand, levels.c.reserved)
-        .where(levels.c.warehouse_id.in_(whs), levels.c.gtin.in_(skus))
-        .order_by(levels.c.gtin, levels.c.warehouse_id)
-        .with_for_update()
-    )
-    return {(r[0], r[1]): Level(r[0], r[1], int(r[2]), int(r[3])) for r in conn.execute(query)}
 
 
 def read(

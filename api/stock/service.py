@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
@@ -15,10 +16,8 @@ from api.channel.repository import PartyRow
 from api.errors import AppError
 from api.orders.sourcing import Allocation, Candidate, InsufficientStock, allocate
 from api.stock import repository as repo
+from api.stock.repository import HQ_KINDS
 from api.stock.schemas import StockLevelOut
-
-HQ_KINDS = ("central", "regional")
-OPTIMISTIC_ATTEMPTS = 5
 
 
 class StockInvariantBroken(AppError):
@@ -28,78 +27,37 @@ class StockInvariantBroken(AppError):
     code = "stock_invariant"
 
 
-def source_and_reserve(
-    conn: Connection,
-    wanted: Sequence[tuple[str, int]],
-    *,
-    ship_to: PartyRow,
-    seller_dealer: PartyRow | None,
-    policy: str,
-    default_share_permille: int,
-    record: Callable[[list[list[Allocation]]], None],
-) -> list[list[Allocation]]:
-    """Allocate each ``(gtin, cases)`` line to warehouses and reserve the cases there.
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A dealer's inventory sharing: it may hold up to ``permille`` of HQ's available stock of
+    a SKU, counting what its stores' open orders already hold there (``drawn``, by GTIN)."""
 
-    Dealer orders (``seller_dealer`` None) draw on HQ's warehouses; store orders on their
-    dealer's warehouses, then on its share of HQ's. Optimistic first: plan from committed
-    levels, then reserve with conditional UPDATEs (``… WHERE on_hand - reserved >= n``) in
-    one global order (SKU, warehouse), so concurrent orders never deadlock and only the rows
-    actually drawn on are locked. If another order took the stock in between, the attempt's
-    reservations are given back and it is planned again; after a few such races the candidate rows
-    are locked up front (``SELECT … FOR UPDATE``) and the plan made under the lock.
+    permille: int
+    drawn: Mapping[str, int]
 
-    ``record`` is called with each plan before its reservations are attempted (and again if
-    the plan changes), so the caller can write its allocation rows outside the locked window.
-    """
-    hq = parties.warehouses_of(conn, dealer_id=None, kinds=HQ_KINDS)
-    own = (
-        []
-        if seller_dealer is None
-        else parties.warehouses_of(conn, dealer_id=seller_dealer.party_id)
-    )
-    warehouses = own + hq
-    ids, gtins = [w.party_id for w in warehouses], [g for g, _ in wanted]
-    share = (
-        None
-        if seller_dealer is None
-        else channel.share_permille(seller_dealer, default_share_permille)
-    )
-    for _ in range(OPTIMISTIC_ATTEMPTS):
-        levels = {(lv.warehouse_id, lv.gtin): lv for lv in repo.read(conn, ids, gtins)}
-        plans = _plan(wanted, warehouses, levels, ship_to, share, policy)
-        record(plans)
-        takes = sorted(
-            (gtin, a.warehouse_id, a.cases)
-            for (gtin, _), plan in zip(wanted, plans, strict=True)
-            for a in plan
-        )
-        done: list[tuple[str, str, int]] = []
-        for gtin, wh, n in takes:
-            if not repo.reserve(conn, wh, gtin, n):
-                break
-            done.append((gtin, wh, n))
-        else:
-            return plans
-        for gtin, wh, n in reversed(done):  # give back this attempt's part, then plan again
-            release(conn, wh, gtin, n)
-    levels = repo.lock(conn, ids, gtins)
-    plans = _plan(wanted, warehouses, levels, ship_to, share, policy)
-    record(plans)
-    for (gtin, _), plan in zip(wanted, plans, strict=True):
-        for a in plan:
-            if not repo.reserve(conn, a.warehouse_id, gtin, a.cases):
-                raise StockInvariantBroken(f"reserving {a.cases} of {gtin} at {a.warehouse_id}")
-    return plans
+    def cap(self, gtin: str, hq_available: int) -> int:
+        """What more may be drawn of ``gtin``: the share of HQ's stock as it would be without
+        this dealer's holdings, less those holdings."""
+        drawn = self.drawn.get(gtin, 0)
+        return max(0, (hq_available + drawn) * self.permille // 1000 - drawn)
 
 
-def _plan(
+def plan(
     wanted: Sequence[tuple[str, int]],
     warehouses: Sequence[PartyRow],
     levels: dict[tuple[str, str], repo.Level],
+    *,
     ship_to: PartyRow,
-    share: int | None,
+    share: Share | None,
     policy: str,
 ) -> list[list[Allocation]]:
+    """Allocate each ``(gtin, cases)`` line over ``warehouses`` given their ``levels``.
+
+    Dealer orders draw on HQ's warehouses; store orders (``share`` given) on their dealer's
+    warehouses, then on HQ's within the dealer's share. Raises :class:`InsufficientStock` for
+    the first line that cannot be served. The plan is only as good as the levels: the caller
+    reserves it with conditional writes that re-check them.
+    """
     plans: list[list[Allocation]] = []
     for n, (gtin, cases) in enumerate(wanted, 1):
         candidates = [
@@ -114,8 +72,7 @@ def _plan(
         ]
         cap = None
         if share is not None:
-            hq_available = sum(c.available for c in candidates if c.kind in HQ_KINDS)
-            cap = hq_available * share // 1000
+            cap = share.cap(gtin, sum(c.available for c in candidates if c.kind in HQ_KINDS))
         plans.append(allocate(gtin, cases, candidates, policy, hq_cap=cap, line_no=n))
     return plans
 

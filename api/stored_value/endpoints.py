@@ -166,7 +166,7 @@ def get_operation(
     journal_id: str,
     principal: Principal = Depends(current_principal),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> OperationOut:
     found = reports.journal_row(conn, journal_id)
     member = access.readable_member(conn, principal, found.member_id)
@@ -178,7 +178,7 @@ def z_report(
     store_id: str,
     day: date | None = Query(None, description="YYYY-MM-DD in Asia/Shanghai; default today"),
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> ZReport:
     """Operations and the books they moved at this store's counter on one business day:
     the daily reconciliation of the drawer and the payment providers' settlements."""
@@ -193,7 +193,7 @@ def outstanding(
     issuer_id: str | None = Query(None, description="one store or dealer; default all you see"),
     principal: Principal = Depends(current_principal),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> OutstandingOut:
     """Per issuer (a store, or a dealer running a chain programme): the stored value owed now
     and the custody it requires (custody_permille of it)."""
@@ -237,7 +237,7 @@ def create_promotion(
 def list_promotions(
     owner_id: str = Query(description="a store (its own and its dealer's) or a dealer"),
     principal: Principal = Depends(current_principal),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[PromotionOut]:
     if principal.role in (Role.WRITER, Role.DEVICE):
         raise Forbidden("promotions are for the channel's people")

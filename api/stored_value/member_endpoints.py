@@ -48,7 +48,7 @@ Before = Query(None, description="a journal id from next_before: lines older tha
 def current_member(
     bearer: HTTPAuthorizationCredentials | None = Depends(_member_bearer),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> MemberRow:
     if bearer is None or not bearer.credentials.startswith("mt."):
         raise Unauthorized(
@@ -65,7 +65,7 @@ def current_member(
 def me(
     member: MemberRow = Depends(current_member),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> MemberOut:
     return members.view(conn, ctx.keys, ctx.rules, member.member_id)
 
@@ -76,7 +76,7 @@ def my_history(
     before: str | None = Before,
     member: MemberRow = Depends(current_member),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> HistoryOut:
     """Newest first; each line names its ledger entry (`ledger_seq`), whose inclusion proof
     `GET /v1/entries/{seq}?proof=true` gives against a signed checkpoint."""
@@ -97,7 +97,7 @@ def my_qr(
 def my_identity_proof(
     member: MemberRow = Depends(current_member),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> IdentityProof:
     """Your phone, name and ID as stored, with the salt that opens the commitments to them in
     your `member.registered` / `member.real_name` ledger entries."""
@@ -148,7 +148,7 @@ def lookup(
     body: LookupIn,
     principal: Principal = Depends(current_principal),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> MemberOut:
     """By the member's QR code, or by phone number (sent in the body, never in a URL)."""
     counter = access.clerk_counter(conn, principal, body.store_id)
@@ -160,7 +160,7 @@ def get_member(
     member_id: str,
     principal: Principal = Depends(current_principal),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> MemberOut:
     access.readable_member(conn, principal, member_id)
     return members.view(conn, ctx.keys, ctx.rules, member_id)
@@ -173,7 +173,7 @@ def history(
     before: str | None = Before,
     principal: Principal = Depends(current_principal),
     ctx: StoredValueContext = Depends(stored_value_context),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> HistoryOut:
     member = access.readable_member(conn, principal, member_id)
     return reports.history(conn, ctx.rules, member, limit=limit, before=before)

@@ -59,7 +59,11 @@ def get_member(conn: Connection, member_id: str) -> MemberRow | None:
 
 def member_row(row: Any) -> MemberRow:
     """A MemberRow from a result row holding (at least) the members columns."""
-    values = {c.name: row._mapping[c] for c in members.c}
+    return member_row_of({c.name: row._mapping[c] for c in members.c})
+
+
+def member_row_of(values: dict[str, Any]) -> MemberRow:
+    """A MemberRow from the members columns by name."""
     values["created_at"] = as_utc(values["created_at"])
     if values["erased_at"] is not None:
         values["erased_at"] = as_utc(values["erased_at"])

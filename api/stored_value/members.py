@@ -210,7 +210,7 @@ def set_real_name(
 ) -> Replayable[MemberOut]:
     def run() -> MemberOut:
         member = member_here(conn, counter, member_id)
-        books.lock_account(conn, member_id)  # serialise with top-ups checking the cap
+        books.touch_account(conn, member_id)  # a top-up that read the old cap decides again
         name = identity.normalise_name(body.name)
         id_number = identity.normalise_id_number(body.id_number)
         data = repo.get_personal(conn, member_id)
@@ -324,7 +324,8 @@ def erase(
 
     Idempotent by nature: erasing an erased member answers as the first time did.
     """
-    account = books.lock_account(conn, member_id)  # first, as every operation does
+    # First, as every operation does; an operation that read the card before books nothing.
+    account = books.touch_account(conn, member_id)
     member = _member(conn, member_id)
     if member.erased:
         assert member.erased_at is not None

@@ -1,4 +1,4 @@
-"""Tables of members and their stored value (migrations 0500 and 0501).
+"""Tables of members and their stored value (migrations 0500 to 0502).
 
 Personal data lives only in ``member_personal_data``: erasing a member deletes that row (phone,
 name and ID ciphertexts, the lookup hash and the commitment salt) and nothing else, so the
@@ -88,6 +88,9 @@ class StoredValueAccount(Base):
     bonus_fen: Mapped[int] = mapped_column(BigInteger)
     debit_count: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped by every write to the row (migration 0502): operations decide on an unlocked
+    # read and book with ``WHERE version = :read``, retrying under the row lock if it moved.
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class JournalRecord(Base):

@@ -1,8 +1,13 @@
 """The clerk's operations on a member's stored value: each one balanced journal entry, written
 with the balance rows and staged as one ledger entry in the same transaction.
 
-Every operation locks the member's account row before it reads the balance it decides on, and
-moves the balance with an UPDATE that itself refuses to go below zero (repository lock order).
+A top-up, a spend or a cash refund decides on the card as read without a lock and books with
+an UPDATE that applies only if the account's version is still the one it read (and that itself
+refuses to go below zero); if another operation moved the card in between, it reads the card
+again, locked this time, and decides again. A hot member's row is so locked only while the
+booking statement and the commit run, not while Python decides. A refund or a void also
+depends on the journal row it undoes, so it locks the account, then that row, from the start
+(repository lock order).
 """
 
 from __future__ import annotations
@@ -15,19 +20,18 @@ from typing import Any
 from sqlalchemy import Connection
 
 from api.errors import AppError, Conflict, NotFound
-from api.log.outbox import stage_entry
 from api.stored_value import journal, promotions, views
 from api.stored_value import member_repository as members
 from api.stored_value import repository as repo
 from api.stored_value.counter import Counter
-from api.stored_value.idempotency import Replayable, RequestKey, once
+from api.stored_value.idempotency import Replayable, RequestKey, claim
 from api.stored_value.journal import Card, JournalEntry, Operation
 from api.stored_value.member_repository import MemberRow
 from api.stored_value.privacy import MemberKeys
-from api.stored_value.repository import AccountRow, JournalRow
-from api.stored_value.rules import InsufficientBalance, Rules, refund_split, spend_split
+from api.stored_value.repository import AccountRow, Booking, CardRow, JournalRow
+from api.stored_value.rules import Rules, refund_split, spend_split
 from api.stored_value.schemas import CashRefundIn, OperationOut, RefundIn, SpendIn, TopUpIn, VoidIn
-from ledger.canonical import format_ts
+from ledger.canonical import canonical_json, format_ts
 
 
 class MemberErased(AppError):
@@ -48,9 +52,17 @@ def member_here(conn: Connection, counter: Counter, member_id: str) -> MemberRow
     return _accepted(counter, member_id, members.get_member(conn, member_id))
 
 
-def card_here(conn: Connection, counter: Counter, member_id: str) -> tuple[MemberRow, AccountRow]:
-    """Like :func:`member_here`, with the member's account row, locked."""
-    found = repo.lock_card(conn, member_id)
+def card_here(
+    conn: Connection, counter: Counter, member_id: str, *, lock: bool = True
+) -> tuple[MemberRow, AccountRow]:
+    """Like :func:`member_here`, with the member's account row (locked unless ``lock`` is
+    false)."""
+    return _card_accepted(counter, member_id, repo.read_card(conn, member_id, lock=lock))
+
+
+def _card_accepted(
+    counter: Counter, member_id: str, found: CardRow | None
+) -> tuple[MemberRow, AccountRow]:
     member = _accepted(counter, member_id, found[0] if found else None)
     assert found is not None
     return member, found[1]
@@ -64,6 +76,13 @@ def _accepted(counter: Counter, member_id: str, member: MemberRow | None) -> Mem
     return member
 
 
+Decide = Callable[[MemberRow, AccountRow, Card], OperationOut]
+
+
+class CardMoved(Exception):
+    """The card changed between the read an operation decided on and its booking."""
+
+
 @dataclass(frozen=True, slots=True)
 class Desk:
     """One operation in progress: its transaction, the rules, the counter and its key."""
@@ -73,10 +92,23 @@ class Desk:
     counter: Counter
     key: RequestKey
 
-    def card(self, member_id: str) -> tuple[MemberRow, AccountRow, Card]:
-        """The member, their locked account, and the accounts this counter posts to."""
-        member, account = card_here(self.conn, self.counter, member_id)
-        return member, account, Card(member.issuer_id, member.member_id, self.counter.store_id)
+    def card(self, member_id: str, *, lock: bool = True) -> tuple[MemberRow, AccountRow, Card]:
+        """The member, their account (locked unless ``lock`` is false), and the accounts this
+        counter posts to."""
+        member, account = card_here(self.conn, self.counter, member_id, lock=lock)
+        return member, account, self._card(member)
+
+    def settle(self, member_id: str, read: CardRow | None, decide: Decide) -> OperationOut:
+        """``decide`` (which books) on the card as ``read`` without a lock; if the card moved
+        before the booking, once more on the card locked, when nothing can move it."""
+        member, account = _card_accepted(self.counter, member_id, read)
+        try:
+            return decide(member, account, self._card(member))
+        except CardMoved:
+            return decide(*self.card(member_id, lock=True))
+
+    def _card(self, member: MemberRow) -> Card:
+        return Card(member.issuer_id, member.member_id, self.counter.store_id)
 
     def referenced(
         self, journal_id: str, operation: Operation, what: str
@@ -100,15 +132,11 @@ class Desk:
         ledger: dict[str, Any],
         **columns: Any,
     ) -> OperationOut:
-        """Move the balance, write the journal entry and stage its ledger entry."""
+        """Move the balance, write the journal entry, stage its ledger entry and store the
+        request's answer, provided the account is still as read (else :class:`CardMoved`)."""
         counter = self.counter
         principal, bonus = entry.member_change(member.member_id)
         debit = entry.operation in (Operation.SPEND, Operation.CASH_REFUND)
-        moved = repo.move_balance(
-            self.conn, member.member_id, principal, bonus, debit=debit, now=counter.now
-        )
-        if not moved:  # the lock makes this unreachable; the UPDATE's own guard is the last word
-            raise InsufficientBalance(f"member {member.member_id}'s balance changed; retry")
         journal_id = str(uuid.uuid4())
         values: dict[str, Any] = {
             "journal_id": journal_id,
@@ -136,7 +164,6 @@ class Desk:
             "debit_count_at": account.debit_count + (1 if debit else 0),
             **columns,
         }
-        repo.insert_journal(self.conn, entry.lines, **values)
         payload = {
             "issuer": member.issuer_id,
             "member": member.member_id,
@@ -147,19 +174,76 @@ class Desk:
             "postings": entry.as_payload(),
             **ledger,
         }
-        stage_entry(self.conn, entry.operation.ledger_kind, payload, entry_id=journal_id)
-        return views.operation_out(JournalRow(**values), entry.lines, self.rules, member.real_name)
+        out = views.operation_out(JournalRow(**values), entry.lines, self.rules, member.real_name)
+        booking = Booking(
+            member_id=member.member_id,
+            version=account.version,
+            principal_delta=principal,
+            bonus_delta=bonus,
+            debit=debit,
+            now=counter.now,
+            journal=values,
+            lines=entry.lines,
+            ledger_kind=entry.operation.ledger_kind,
+            # canonicalised now, as stage_entry does: a bad value fails this transaction
+            ledger_payload=canonical_json(payload).decode(),
+            request_key=self.key.text,
+            status_code=CREATED,
+            response=out.model_dump_json(),
+        )
+        if not repo.book(self.conn, booking):
+            raise CardMoved(member.member_id)
+        return out
 
 
 Body = TopUpIn | SpendIn | RefundIn | CashRefundIn | VoidIn
+CREATED = 201
 
 
 def _once(
-    desk: Desk, keys: MemberKeys, operation: Operation, body: Body, run: Callable[[], OperationOut]
+    desk: Desk,
+    keys: MemberKeys,
+    operation: Operation,
+    body: Body,
+    run: Callable[[CardRow | None], OperationOut],
+    *,
+    card_of: str | None = None,
 ) -> Replayable[OperationOut]:
+    """``run`` unless the key was used, given the card of ``card_of`` read with the claim;
+    its booking stores the answer (see :meth:`Desk.book`)."""
     request = body.model_dump(mode="json")
-    now = desk.counter.now
-    return once(desk.conn, keys, desk.key, operation.value, request, OperationOut, run, now=now)
+    outcome = claim(
+        desk.conn,
+        keys,
+        desk.key,
+        operation.value,
+        request,
+        OperationOut,
+        now=desk.counter.now,
+        card_of=card_of,
+    )
+    if isinstance(outcome, Replayable):
+        return outcome
+    return Replayable(run(outcome.card), CREATED, False)
+
+
+def _settled(
+    desk: Desk,
+    keys: MemberKeys,
+    operation: Operation,
+    body: TopUpIn | SpendIn | CashRefundIn,
+    decide: Decide,
+) -> Replayable[OperationOut]:
+    """An operation decided on the member's card alone: claim and read in one go, then settle."""
+    member_id = body.member_id
+    return _once(
+        desk,
+        keys,
+        operation,
+        body,
+        lambda read: desk.settle(member_id, read, decide),
+        card_of=member_id,
+    )
 
 
 def top_up(
@@ -172,8 +256,7 @@ def top_up(
 ) -> Replayable[OperationOut]:
     desk = Desk(conn, rules, counter, key)
 
-    def run() -> OperationOut:
-        member, account, card = desk.card(body.member_id)
+    def decide(member: MemberRow, account: AccountRow, card: Card) -> OperationOut:
         promotion = promotions.applicable(conn, counter, body.promotion_id, body.paid_fen)
         bonus = promotion.bonus_fen if promotion else 0
         gift_cost = (promotion.gift_cost_fen or 0) if promotion else 0
@@ -204,7 +287,7 @@ def top_up(
                 )
         return desk.book(member, account, entry, ledger=ledger, **columns)
 
-    return _once(desk, keys, Operation.TOP_UP, body, run)
+    return _settled(desk, keys, Operation.TOP_UP, body, decide)
 
 
 def spend(
@@ -217,12 +300,11 @@ def spend(
 ) -> Replayable[OperationOut]:
     desk = Desk(conn, rules, counter, key)
 
-    def run() -> OperationOut:
-        member, account, card = desk.card(body.member_id)
+    def decide(member: MemberRow, account: AccountRow, card: Card) -> OperationOut:
         principal, bonus = spend_split(body.amount_fen, account.principal_fen, account.bonus_fen)
         return desk.book(member, account, journal.spend(card, principal, bonus), ledger={})
 
-    return _once(desk, keys, Operation.SPEND, body, run)
+    return _settled(desk, keys, Operation.SPEND, body, decide)
 
 
 def refund(
@@ -250,7 +332,7 @@ def refund(
         repo.add_refunded(conn, ref, principal, bonus)
         return out
 
-    return _once(desk, keys, Operation.REFUND, body, run)
+    return _once(desk, keys, Operation.REFUND, body, lambda _: run())
 
 
 def cash_refund(
@@ -263,8 +345,7 @@ def cash_refund(
 ) -> Replayable[OperationOut]:
     desk = Desk(conn, rules, counter, key)
 
-    def run() -> OperationOut:
-        member, account, card = desk.card(body.member_id)
+    def decide(member: MemberRow, account: AccountRow, card: Card) -> OperationOut:
         if account.total_fen == 0:
             raise NothingToRefund(f"member {member.member_id}'s balance is 0.00 CNY")
         method = body.payment_method
@@ -273,7 +354,7 @@ def cash_refund(
             member, account, entry, ledger={"payment": method.value}, payment_method=method.value
         )
 
-    return _once(desk, keys, Operation.CASH_REFUND, body, run)
+    return _settled(desk, keys, Operation.CASH_REFUND, body, decide)
 
 
 def void(
@@ -313,4 +394,4 @@ def void(
         repo.mark_voided(conn, ref, out.journal_id)
         return out
 
-    return _once(desk, keys, Operation.VOID, body, run)
+    return _once(desk, keys, Operation.VOID, body, lambda _: run())

@@ -3,15 +3,21 @@
 Functions take a Connection; the caller owns the transaction. Lock order, everywhere: the
 request's idempotency key, then the member's account row, then the journal row an operation
 refers to (a refund's spend, a void's top-up). One order means no deadlocks between operations.
+
+Every write to an account row bumps its ``version``; :func:`book` moves the balance only if
+the version is still the one the operation decided on, and writes the journal entry, its
+postings, the staged ledger entry and the request's answer with it — on PostgreSQL in one
+statement, so a hot member's row is locked for one round trip and the commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -21,14 +27,21 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    literal,
     select,
+    text,
+    true,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from api.db import is_sqlite
 from api.log.repository import as_utc
+from api.models import OutboxEntry
 from api.stored_value import member_repository
 from api.stored_value.journal import Line
 from api.stored_value.member_repository import MemberRow
@@ -45,6 +58,8 @@ journal = cast(Table, JournalRecord.__table__)
 postings = cast(Table, Posting.__table__)
 requests = cast(Table, RequestRecord.__table__)
 promotions = cast(Table, Promotion.__table__)
+outbox = cast(Table, OutboxEntry.__table__)
+members = member_repository.members
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +69,7 @@ class AccountRow:
     principal_fen: int
     bonus_fen: int
     debit_count: int
+    version: int
 
     @property
     def total_fen(self) -> int:
@@ -130,96 +146,73 @@ def insert_account(conn: Connection, member_id: str, issuer_id: str, now: dateti
     )
 
 
-def _account_query(member_id: str) -> Any:
-    cols = (
-        accounts.c.member_id,
-        accounts.c.issuer_id,
-        accounts.c.principal_fen,
-        accounts.c.bonus_fen,
-        accounts.c.debit_count,
-    )
-    return select(*cols).where(accounts.c.member_id == member_id)
+# AccountRow's fields, in order.
+_ACCOUNT_COLUMNS = (
+    accounts.c.member_id,
+    accounts.c.issuer_id,
+    accounts.c.principal_fen,
+    accounts.c.bonus_fen,
+    accounts.c.debit_count,
+    accounts.c.version,
+)
 
 
 def get_account(conn: Connection, member_id: str) -> AccountRow | None:
-    row = conn.execute(_account_query(member_id)).first()
+    query = select(*_ACCOUNT_COLUMNS).where(accounts.c.member_id == member_id)
+    row = conn.execute(query).first()
     return None if row is None else AccountRow(*row)
 
 
-def lock_account(conn: Connection, member_id: str) -> AccountRow | None:
-    """The account row, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; on
-    SQLite the writer's ``BEGIN IMMEDIATE`` already holds the database's write lock)."""
-    row = conn.execute(_account_query(member_id).with_for_update()).first()
+def touch_account(conn: Connection, member_id: str) -> AccountRow | None:
+    """Lock the account row until the transaction ends and bump its version, so an operation
+    that read the card before this transaction changed the member (real name, erasure) books
+    nothing and decides again; the row as it is now."""
+    row = conn.execute(
+        update(accounts)
+        .where(accounts.c.member_id == member_id)
+        .values(version=accounts.c.version + 1)
+        .returning(*_ACCOUNT_COLUMNS)
+    ).first()
     return None if row is None else AccountRow(*row)
 
 
 # The hot path's statements are built once, with bind parameters: building them per call
 # costs more Python time than the database spends running them.
-_LOCK_CARD = (
+_READ_CARD = (
     select(
         member_repository.members,
         accounts.c.principal_fen,
         accounts.c.bonus_fen,
         accounts.c.debit_count,
+        accounts.c.version,
     )
     .join(accounts, accounts.c.member_id == member_repository.members.c.member_id)
     .where(member_repository.members.c.member_id == bindparam("member_id"))
-    .with_for_update(of=accounts)
 )
-_MOVE_BALANCE = (
-    update(accounts)
-    .where(
-        accounts.c.member_id == bindparam("b_member"),
-        accounts.c.principal_fen + bindparam("dp", type_=BigInteger) >= 0,
-        accounts.c.bonus_fen + bindparam("db", type_=BigInteger) >= 0,
-    )
-    .values(
-        principal_fen=accounts.c.principal_fen + bindparam("dp", type_=BigInteger),
-        bonus_fen=accounts.c.bonus_fen + bindparam("db", type_=BigInteger),
-        debit_count=accounts.c.debit_count + bindparam("debits", type_=Integer),
-        updated_at=bindparam("b_now"),
-    )
-)
+_LOCK_CARD = _READ_CARD.with_for_update(of=accounts)
 
 
-def lock_card(conn: Connection, member_id: str) -> tuple[MemberRow, AccountRow] | None:
-    """The member and their account row, the account locked (one statement for both)."""
-    row = conn.execute(_LOCK_CARD, {"member_id": member_id}).first()
-    if row is None:
-        return None
-    member = member_repository.member_row(row)
-    values = row._mapping
+CardRow = tuple[MemberRow, AccountRow]
+
+
+def read_card(conn: Connection, member_id: str, *, lock: bool) -> CardRow | None:
+    """The member and their account row (one statement for both); ``lock`` locks the account
+    row until the transaction ends."""
+    row = conn.execute(_LOCK_CARD if lock else _READ_CARD, {"member_id": member_id}).first()
+    return None if row is None else _card_row(row._mapping)
+
+
+def _card_row(values: Mapping[Any, Any]) -> CardRow:
+    member = member_repository.member_row_of({c.name: values[c.name] for c in members.c})
     account = AccountRow(
         member.member_id,
         member.issuer_id,
         values["principal_fen"],
         values["bonus_fen"],
         values["debit_count"],
+        values["version"],
     )
     return member, account
-
-
-def move_balance(
-    conn: Connection,
-    member_id: str,
-    principal_delta: int,
-    bonus_delta: int,
-    *,
-    debit: bool,
-    now: datetime,
-) -> bool:
-    """Add the deltas unless either balance would go below zero; whether it was applied.
-
-    The condition is checked by the UPDATE itself, so it holds whatever the caller read.
-    """
-    params = {
-        "b_member": member_id,
-        "dp": principal_delta,
-        "db": bonus_delta,
-        "debits": 1 if debit else 0,
-        "b_now": now,
-    }
-    return conn.execute(_MOVE_BALANCE, params).rowcount == 1
 
 
 def all_member_balances(conn: Connection) -> list[tuple[str, int, int]]:
@@ -249,6 +242,133 @@ def outstanding(conn: Connection, issuer_ids: Sequence[str] | None) -> list[tupl
 
 _INSERT_JOURNAL = journal.insert()
 _INSERT_POSTINGS = postings.insert()
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """Everything one operation writes, decided on the member's account at ``version``."""
+
+    member_id: str
+    version: int
+    principal_delta: int
+    bonus_delta: int
+    debit: bool
+    now: datetime
+    journal: dict[str, Any]  # a value for each column of stored_value_journal
+    lines: Sequence[Line]
+    ledger_kind: str
+    ledger_payload: str  # canonical JSON, as the outbox holds it
+    request_key: str
+    status_code: int
+    response: str
+
+
+def book(conn: Connection, booking: Booking) -> bool:
+    """Move the balance if the account is still at ``booking.version`` (and neither balance
+    would go below zero), and with it write the journal entry, its postings, the staged
+    ledger entry and the request's answer; whether it was booked. Nothing is written if not.
+    """
+    params = {
+        "b_member": booking.member_id,
+        "b_version": booking.version,
+        "dp": booking.principal_delta,
+        "db": booking.bonus_delta,
+        "debits": 1 if booking.debit else 0,
+        "b_now": booking.now,
+    }
+    if is_sqlite(conn):  # no data-modifying CTEs: the same writes, one statement each
+        if conn.execute(_MOVE_BALANCE, params).rowcount != 1:
+            return False
+        insert_journal(conn, booking.lines, **booking.journal)
+        conn.execute(_STAGE, _staged(booking))
+        complete_request(conn, booking.request_key, booking.status_code, booking.response, None)
+        return True
+    params.update({f"j_{name}": value for name, value in booking.journal.items()})
+    params.update(_staged(booking))
+    params.update(
+        accounts=[x.account for x in booking.lines],
+        amounts=[x.amount_fen for x in booking.lines],
+        key=booking.request_key,
+        b_status=booking.status_code,
+        b_response=booking.response,
+    )
+    return bool(_on_driver(conn, _BOOK_SQL, params)[0] == 1)
+
+
+def _staged(booking: Booking) -> dict[str, Any]:
+    return {
+        "entry_id": booking.journal["journal_id"],
+        "kind": booking.ledger_kind,
+        "payload": booking.ledger_payload,
+        "created_at": booking.now,
+    }
+
+
+_MOVE_BALANCE = (
+    update(accounts)
+    .where(
+        accounts.c.member_id == bindparam("b_member"),
+        accounts.c.version == bindparam("b_version", type_=BigInteger),
+        accounts.c.principal_fen + bindparam("dp", type_=BigInteger) >= 0,
+        accounts.c.bonus_fen + bindparam("db", type_=BigInteger) >= 0,
+    )
+    .values(
+        principal_fen=accounts.c.principal_fen + bindparam("dp", type_=BigInteger),
+        bonus_fen=accounts.c.bonus_fen + bindparam("db", type_=BigInteger),
+        debit_count=accounts.c.debit_count + bindparam("debits", type_=Integer),
+        updated_at=bindparam("b_now"),
+        version=accounts.c.version + 1,
+    )
+)
+_STAGE = outbox.insert()
+
+
+def _columns(table: Table, prefix: str = "") -> tuple[str, str]:
+    """A table's column list and a matching list of parameters, each cast to its column's
+    type (in ``INSERT … SELECT`` a NULL parameter would otherwise be text)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    names = ", ".join(c.name for c in table.c)
+    values = ", ".join(f"CAST(:{prefix}{c.name} AS {c.type.compile(dialect)})" for c in table.c)
+    return names, values
+
+
+# PostgreSQL: the same writes as one statement. Every insert reads from ``moved``, so nothing
+# is written unless the balance moved; ``lines`` reads from ``entry`` (the journal row) so
+# the postings follow their entry. Casts fix the parameters' types for the prepared plan.
+_JOURNAL_COLUMNS, _JOURNAL_VALUES = _columns(journal, "j_")
+_OUTBOX_COLUMNS, _OUTBOX_VALUES = _columns(outbox)
+_BOOK = text(
+    f"""
+WITH moved AS (
+    UPDATE {accounts.name}
+    SET principal_fen = principal_fen + CAST(:dp AS bigint),
+        bonus_fen = bonus_fen + CAST(:db AS bigint),
+        debit_count = debit_count + CAST(:debits AS integer),
+        updated_at = :b_now,
+        version = version + 1
+    WHERE member_id = :b_member AND version = CAST(:b_version AS bigint)
+      AND principal_fen + CAST(:dp AS bigint) >= 0 AND bonus_fen + CAST(:db AS bigint) >= 0
+    RETURNING member_id
+), entry AS (
+    INSERT INTO {journal.name} ({_JOURNAL_COLUMNS})
+    SELECT {_JOURNAL_VALUES} FROM moved
+    RETURNING journal_id
+), lines AS (
+    INSERT INTO {postings.name} (journal_id, line, account, amount_fen)
+    SELECT entry.journal_id, line.n - 1, line.account, line.amount_fen
+    FROM entry, unnest(CAST(:accounts AS varchar[]), CAST(:amounts AS bigint[]))
+        WITH ORDINALITY AS line(account, amount_fen, n)
+), staged AS (
+    INSERT INTO {outbox.name} ({_OUTBOX_COLUMNS})
+    SELECT {_OUTBOX_VALUES} FROM moved
+), answered AS (
+    UPDATE {requests.name} SET status_code = :b_status, response = :b_response
+    WHERE idempotency_key = :key AND EXISTS (SELECT FROM moved)
+)
+SELECT count(*) FROM moved
+"""
+)
+_BOOK_SQL = str(_BOOK.compile(dialect=PGDialect_psycopg()))  # type: ignore[no-untyped-call]
 
 
 def insert_journal(conn: Connection, lines: Sequence[Line], **values: Any) -> None:
@@ -399,6 +519,35 @@ def _claim_statement(sqlite: bool) -> Any:
 
 
 _CLAIM = {True: _claim_statement(True), False: _claim_statement(False)}
+# PostgreSQL: the claim and the (unlocked) read of the member's card in one statement.
+_CLAIMED = _CLAIM[False].cte("claimed")
+_CARD = _READ_CARD.subquery("card")
+_CLAIM_READING_CARD = select(
+    select(func.count()).select_from(_CLAIMED).scalar_subquery().label("claimed"), _CARD
+).select_from(select(literal(1).label("one")).subquery("one").outerjoin(_CARD, true()))
+_CLAIM_READING_CARD_NAMES = [c.name for c in _CLAIM_READING_CARD.selected_columns]
+# Compiled once for psycopg (``%(name)s`` parameters); the statement's own constants are
+# parameters too, sent with each call's.
+_compiled = _CLAIM_READING_CARD.compile(dialect=PGDialect_psycopg())  # type: ignore[no-untyped-call]
+_CLAIM_READING_CARD_SQL = str(_compiled)
+_CLAIM_READING_CARD_CONSTANTS = {k: v for k, v in _compiled.params.items() if v is not None}
+
+
+def _on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The one row of a hot-path statement, run on the psycopg connection underneath, in the
+    transaction SQLAlchemy began: SQLAlchemy's per-call work (parameters, result metadata)
+    costs more client CPU than the server spends on the statement. Errors are raised as
+    SQLAlchemy's, as :func:`~api.stored_value.transactions.atomically` expects."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        row = driver.execute(sql, params).fetchone()
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, dict(params), exc, psycopg.Error) from exc
+    assert row is not None
+    return tuple(row)
+
+
 _GET_REQUEST = select(
     requests.c.idempotency_key,
     requests.c.operation,
@@ -425,8 +574,10 @@ def claim_request(
     digest: bytes,
     member_id: str | None,
     now: datetime,
-) -> bool:
-    """Insert the key unless it exists; True when this transaction now owns it.
+    card_of: str | None = None,
+) -> tuple[bool, CardRow | None]:
+    """Insert the key unless it exists: whether this transaction now owns it, and the card of
+    member ``card_of`` read without a lock (``None`` if not asked for or not found).
 
     On PostgreSQL a concurrent transaction holding the same new key makes this wait until it
     commits (then False) or rolls back (then True): two retries never both run.
@@ -438,7 +589,20 @@ def claim_request(
         "b_member": member_id,
         "b_now": now,
     }
-    return conn.execute(_CLAIM[is_sqlite(conn)], params).first() is not None
+    sqlite = is_sqlite(conn)
+    if card_of is None or sqlite:
+        claimed = conn.execute(_CLAIM[sqlite], params).first() is not None
+        card = read_card(conn, card_of, lock=False) if claimed and card_of is not None else None
+        return claimed, card
+    found = _on_driver(
+        conn,
+        _CLAIM_READING_CARD_SQL,
+        {**_CLAIM_READING_CARD_CONSTANTS, **params, "member_id": card_of},
+    )
+    if not found[0]:
+        return False, None
+    row = dict(zip(_CLAIM_READING_CARD_NAMES, found, strict=True))
+    return True, None if row["member_id"] is None else _card_row(row)
 
 
 def get_request(conn: Connection, key: str) -> RequestRow | None:

@@ -1,7 +1,7 @@
 // Words of the consumer page, zh-CN first; times shown in Asia/Shanghai.
 const EVENTS = {
   zh: { commissioned: "赋码", packed: "装箱", shipped: "发货", received: "收货", sold: "售出",
-        returned: "退回", replaced: "换码", voided: "作废" },
+        returned: "退回", replaced: "换码", voided: "作废", stored: "入库" },
   en: {},
 };
 
@@ -29,7 +29,9 @@ export const STRINGS = {
     blend: "勾调与基酒", baseLiquors: "基酒", baseCols: ["基酒批次", "年份", "酒厂", "占比"],
     storage: "仓储条件", journey: "流通历程", scans: "扫码记录", proofs: "证明",
     chartLabel: "各仓储环节温度范围（°C）", metric: { temperature: "温度", humidity: "湿度" },
-    dir: { above: "高于", below: "低于" }, peak: "峰值",
+    dir: { above: "高于", below: "低于" }, peak: "峰值", mean: "平均",
+    excursionsN: (n) => `${n} 次超限`, storageTable: "各仓储环节的温湿度（传感器读数）",
+    storageCols: ["环节", "读数", "最低 °C", "最高 °C", "平均 °C", "湿度 %RH", "超限"],
     batchStates: { active: "正常", recalled: "已召回" },
     chain: "链", block: "区块", noAnchor: "尚未锚定", tx: "锚定交易",
     scanAnother: "扫描另一瓶", openCamera: "打开相机扫码", manual: "或输入瓶身链接：", go: "查询",
@@ -53,7 +55,10 @@ export const STRINGS = {
     storage: "Storage conditions", journey: "Journey", scans: "Scans", proofs: "Proofs",
     chartLabel: "Temperature range per storage leg (°C)",
     metric: { temperature: "temperature", humidity: "humidity" },
-    dir: { above: "above", below: "below" }, peak: "peak",
+    dir: { above: "above", below: "below" }, peak: "peak", mean: "mean",
+    excursionsN: (n) => `${n} excursion${n === 1 ? "" : "s"}`,
+    storageTable: "Temperature and humidity per storage leg (sensor readings)",
+    storageCols: ["Leg", "Readings", "Min °C", "Max °C", "Mean °C", "RH %", "Excursions"],
     batchStates: { active: "active", recalled: "recalled" },
     chain: "chain", block: "block", noAnchor: "not anchored yet", tx: "Anchor transaction",
     scanAnother: "Scan another bottle", openCamera: "Open the camera", manual: "or enter the bottle link:",

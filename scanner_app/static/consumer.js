@@ -4,20 +4,11 @@ import { verifyLookup } from "./verify.js";
 import { STRINGS, fmtTime, eventName } from "./consumer-i18n.js";
 import { storageChart } from "./chart.js";
 import { startScanner } from "./scan.js";
+import { el, pinnedKey } from "./shared/dom.js";
 
-const PIN = "jy_verifier_key";
 const lookup = JSON.parse(document.getElementById("lookup")?.textContent || "null");
 let lang = localStorage.getItem("jy_lang") || "zh";
 let badge = { state: "checking", detail: "" };
-
-const el = (tag, attrs = {}, ...kids) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v; else if (v != null) node.setAttribute(k, v);
-  }
-  for (const kid of kids.flat(Infinity)) if (kid != null) node.append(kid);
-  return node;
-};
 
 function dl(t, rows) {
   return el("dl", {}, rows.filter(([, v]) => v != null && v !== "")
@@ -56,6 +47,7 @@ function render() {
   if (lookup.storage.length) {
     main.append(el("h2", {}, t.storage));
     main.append(storageChart(lookup.storage, t));
+    main.append(storageTable(lookup.storage, t));
     for (const leg of lookup.storage) {
       for (const x of leg.excursions) {
         main.append(el("p", { class: "small" }, `⚠ ${leg.region || leg.zone} ${fmtTime(x.hour, lang)}: ` +
@@ -80,6 +72,20 @@ function render() {
     ["anchor", anchor ? `${t.chain} ${anchor.chain_id} · ${t.block} ${anchor.block_number ?? "—"}` : t.noAnchor]]));
   if (anchor?.tx_hash) main.append(el("p", { class: "small" }, t.tx, " ", el("code", { id: "anchor-tx" }, anchor.tx_hash)));
   main.append(scanSection(t));
+}
+
+/** The chart's figures as a table: the same numbers for screen readers and for reading. */
+function storageTable(legs, t) {
+  return el("table", { id: "storage-table", class: "small" },
+    el("caption", {}, t.storageTable),
+    el("tr", {}, t.storageCols.map((c) => el("th", { scope: "col" }, c))),
+    legs.map((l) => el("tr", { "data-zone": l.zone, class: l.excursions.length ? "excursion" : null,
+      title: `${l.name} · ${fmtTime(l.since, lang)} – ${l.until ? fmtTime(l.until, lang) : "…"}` },
+      el("th", { scope: "row" }, l.region || l.zone),
+      el("td", {}, String(l.readings)),
+      el("td", {}, l.temperature_c?.min ?? "—"), el("td", {}, l.temperature_c?.max ?? "—"),
+      el("td", {}, l.temperature_c?.mean ?? "—"), el("td", {}, l.humidity_rh?.mean ?? "—"),
+      el("td", {}, l.excursions.length ? `⚠ ${l.excursions.length}` : "0"))));
 }
 
 function scanSection(t) {
@@ -115,17 +121,6 @@ function scanSection(t) {
 export function codePath(text) {
   const match = /(?:^|\/)(01\/\d{14}(?:\/[0-9A-Za-z]+\/[^\s?#]+)*)(\?[^\s#]*)?\s*$/.exec(text.trim());
   return match ? `/${match[1]}` : null;
-}
-
-async function pinnedKey() {
-  let key = localStorage.getItem(PIN);
-  if (!key) {
-    const response = await fetch("/v1/checkpoint/key");
-    if (!response.ok) throw new Error(`verifier key: HTTP ${response.status}`);
-    key = (await response.text()).trim();
-    localStorage.setItem(PIN, key);
-  }
-  return key;
 }
 
 async function verify() {

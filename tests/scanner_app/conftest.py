@@ -64,12 +64,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server per module on SQLite: what is tested here is the page, and the resolver's
-    storage contract is tested on both backends in tests/api/trace/."""
+def server_database() -> str:
+    """The server's backend; a module may override this fixture (params sqlite, postgresql)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_database: str) -> Iterator[Server]:
+    """One server per module on SQLite (or PostgreSQL where a module overrides
+    ``server_database``): what is tested here is the page, and the resolver's storage contract
+    is tested on both backends in tests/api/trace/."""
     require_browser()
     data_dir = tmp_path_factory.mktemp("scanner_app")
     url = f"sqlite:///{data_dir / 'jiuyuan.db'}"
+    schemas = None
+    if server_database == "postgresql":
+        from tests.conftest import PG_URL, REQUIRE_PG, _postgres_schema_url
+
+        if not PG_URL:
+            if REQUIRE_PG:
+                pytest.fail("JIUYUAN_REQUIRE_POSTGRES=1 but JIUYUAN_TEST_POSTGRES_URL is not set")
+            pytest.skip("PostgreSQL half skipped: set JIUYUAN_TEST_POSTGRES_URL to run it")
+        schemas = _postgres_schema_url(PG_URL)
+        url = next(schemas)
     upgrade(url)
     settings = Settings(
         data_dir=data_dir,
@@ -110,6 +127,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+        if schemas is not None:
+            schemas.close()  # drops the schema
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +146,16 @@ def browser(driver: Any) -> Iterator[Any]:
     chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A phone-sized (390×844) zh-CN page; an uncaught script error fails the test. Modules
+    with their own needs define their own ``page``."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == []

@@ -119,10 +119,14 @@ def list_alerts(
     strength: str | None = None,
     dealer_id: str | None = None,
     region_id: str | None = None,
+    gtin: str | None = None,
+    detected_from: datetime | None = None,
+    detected_until: datetime | None = None,
     before: tuple[datetime, str] | None = None,
     limit: int = 100,
 ) -> list[AlertRow]:
-    """Newest first; ``before`` is the (detected_at, alert_id) to continue after."""
+    """Newest first; ``before`` is the (detected_at, alert_id) to continue after;
+    ``detected_from`` is inclusive, ``detected_until`` exclusive."""
     query = select(alerts)
     for column, value in (
         (alerts.c.state, state),
@@ -130,9 +134,14 @@ def list_alerts(
         (alerts.c.strength, strength),
         (alerts.c.dealer_id, dealer_id),
         (alerts.c.region_id, region_id),
+        (alerts.c.gtin, gtin),
     ):
         if value is not None:
             query = query.where(column == value)
+    if detected_from is not None:
+        query = query.where(alerts.c.detected_at >= detected_from)
+    if detected_until is not None:
+        query = query.where(alerts.c.detected_at < detected_until)
     if before is not None:
         at, alert_id = before
         query = query.where(

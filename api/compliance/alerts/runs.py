@@ -1,33 +1,38 @@
 """Detection runs: the live tables in, the pure detector over them, alerts out.
 
-A full run (``jiuyuan diversion detect``) judges every case and every scan; an incremental
-run (:func:`detect_for_scan`) judges the one case a new scan touches, with the same detector
-over that case's facts only. Both raise new alerts and update open ones whose evidence grew;
-an alert already confirmed or dismissed is left as decided.
+A full run (``jiuyuan diversion detect``) judges every case and every scan, set-based in the
+database (``setwise``); an incremental run (:func:`detect_for_scan`, called by the scan lookup
+for every recorded scan through :func:`scan_recorded`) first asks whether the scan can change
+a finding at all (``screen``) and, if so, judges the one case it touches with the pure
+detector over that case's facts only. Both raise new alerts and update open ones whose
+evidence grew; an alert already confirmed or dismissed is left as decided.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import secrets
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from api.compliance.alerts import repository as repo
-from api.compliance.alerts import sources
+from api.compliance.alerts import screen, setwise, sources
 from api.compliance.detection.detector import Detector, Finding
-from api.compliance.detection.model import Movement, PartyInfo, ScanPoint, Territory
+from api.compliance.detection.model import Movement, PartyInfo, Territory
 from api.compliance.detection.signals import Observation, Signal
-from api.compliance.detection.thresholds import Thresholds
+from api.compliance.detection.thresholds import Thresholds, from_settings
 from api.compliance.geo.gazetteer import Gazetteer, gazetteer
-from api.log.outbox import stage_entry
+from api.config import get_settings
+from api.log.outbox import stage_entries, stage_entry
 from api.trace import merkle_list
 from api.trace.codes.custody import code_key
 from api.trace.codes.service import by_ids
@@ -81,14 +86,7 @@ class Places:
 
 def feed_scans(detector: Detector, rows: Iterable[sources.ScanRow], places: Places) -> None:
     """Group the (code-ordered) scan rows by code and hand each code's scans over."""
-    for code_id, group in itertools.groupby(rows, key=lambda r: r.code_id):
-        points: list[ScanPoint] = []
-        case_id: int | None = None
-        for r in group:
-            case_id = r.case_id
-            lat = r.lat_centi * 10_000 if r.lat_centi is not None else None
-            lon = r.lon_centi * 10_000 if r.lon_centi is not None else None
-            points.append(ScanPoint(r.scan_id, r.at, r.device, places.of(r), lat, lon))
+    for code_id, case_id, points in sources.points_by_code(rows, places.of):
         detector.add_code_scans(str(code_id), str(case_id) if case_id is not None else None, points)
 
 
@@ -118,10 +116,13 @@ def _parties(m: Movement) -> tuple[str, ...]:
 
 
 def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunReport:
-    """A full run over every case and scan; records the run and returns what it found."""
+    """A full run over every case and scan (set-based, in the database: ``setwise``);
+    records the run and returns what it found."""
     started = datetime.now(UTC)
-    detector = detect(conn, thresholds)
-    report = _apply(conn, detector, thresholds, actor, None, "full")
+    detector = setwise.detect_all(conn, thresholds, Places(gazetteer()).of)
+    setwise.store_allocations(conn)
+    setwise.drop_tables(conn)
+    report = _apply(conn, detector, thresholds, actor, None, "full", allocations=False)
     _record_run(conn, report, thresholds, started)
     return report
 
@@ -129,12 +130,41 @@ def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunRe
 def detect_for_scan(
     conn: Connection, code_id: int, thresholds: Thresholds, actor: str = "detector"
 ) -> RunReport:
-    """Judge the case a newly scanned code belongs to (and the code itself for clones)."""
+    """Judge the case a newly scanned code belongs to (and the code itself for clones) —
+    when the scan can change a finding at all (``screen``); otherwise report nothing."""
+    if not screen.may_change_findings(conn, code_id, thresholds, _places().of):
+        return RunReport("incremental")
+    return _judge_case_of(conn, code_id, thresholds, actor)
+
+
+def scan_recorded(conn: Connection, code_id: int) -> RunReport:
+    """The hook traceability calls once it recorded a consumer scan of ``code_id``, in the
+    same transaction: alerts the scan raises are written with it."""
+    thresholds = from_settings(get_settings())
+    if not screen.may_change_findings(conn, code_id, thresholds, _places().of):
+        return RunReport("incremental")
+    try:
+        with conn.begin_nested():
+            return _judge_case_of(conn, code_id, thresholds, "scan")
+    except IntegrityError:
+        # A concurrent scan of the same case raised the same alert and committed first.
+        # That alert stands; this scan joins its evidence at the next update or batch run,
+        # and the consumer's lookup is not failed for it.
+        return RunReport("incremental")
+
+
+def _judge_case_of(conn: Connection, code_id: int, thresholds: Thresholds, actor: str) -> RunReport:
     case_id = sources.case_of(conn, code_id)
     cases = [case_id] if case_id is not None else []
     code_ids = sources.codes_of_case(conn, case_id) if case_id is not None else [code_id]
     detector = detect(conn, thresholds, case_ids=cases, code_ids=code_ids)
     return _apply(conn, detector, thresholds, actor, cases, "incremental")
+
+
+@cache
+def _places() -> Places:
+    """Scan positions placed once per process (the places of cities never change)."""
+    return Places(gazetteer())
 
 
 def _apply(
@@ -144,9 +174,12 @@ def _apply(
     actor: str,
     case_ids: Sequence[int] | None,
     mode: str,
+    *,
+    allocations: bool = True,
 ) -> RunReport:
     report = RunReport(mode, detector.scans, detector.movements, detector.signal_counts())
-    _store_allocations(conn, detector, case_ids)
+    if allocations:
+        _store_allocations(conn, detector, case_ids)
     findings = detector.findings()
     report.findings = Counter(f"{f.kind}:{f.strength}" for f in findings)
     existing = repo.alerts_by_keys(conn, [f.key for f in findings])
@@ -155,14 +188,20 @@ def _apply(
     codes = by_ids(conn, sorted(wanted))
     now = datetime.now(UTC)
     raised: list[dict[str, Any]] = []
+    staged: list[tuple[str, dict[str, Any], str]] = []  # new alerts' entries, staged at once
     for finding in findings:
         evidence, items = evidence_payload(finding, codes, detector.territory, th)
         digest = hashlib.sha256(canonical_json(evidence)).hexdigest()
         found = existing.get(finding.key)
         if found is None:
             alert_id = f"al_{secrets.token_hex(12)}"
-            entry_id = stage_entry(
-                conn, "compliance.alert.raised", {"alert": alert_id, "revision": 1, **evidence}
+            entry_id = str(uuid.uuid4())
+            staged.append(
+                (
+                    "compliance.alert.raised",
+                    {"alert": alert_id, "revision": 1, **evidence},
+                    entry_id,
+                )
             )
             raised.append(
                 {
@@ -213,6 +252,7 @@ def _apply(
             )
             report.updated += 1
             report.alert_ids.append(found.alert_id)
+    stage_entries(conn, staged)
     repo.insert_alerts(conn, raised)
     return report
 

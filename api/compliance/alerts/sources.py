@@ -8,8 +8,9 @@ the owning domains could adopt).
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     any_,
     cast,
+    false,
     func,
     literal,
     select,
@@ -29,7 +31,13 @@ from sqlalchemy import (
 
 from api.channel import repository as channel_repo
 from api.channel.models import Party, RegionArea
-from api.compliance.detection.model import Movement, MovementKind, PartyInfo, Territory
+from api.compliance.detection.model import (
+    Movement,
+    MovementKind,
+    PartyInfo,
+    ScanPoint,
+    Territory,
+)
 from api.models import LedgerEntry, OutboxEntry
 from api.shipments.models import Shipment, ShipmentScan
 from api.trace.codes.models import Code, CodeEvent, CodeIndex
@@ -62,6 +70,8 @@ def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement
     values (a long IN list costs more to plan than to run)."""
     if conn.dialect.name == "sqlite":
         return column.in_(list(values))  # type: ignore[no-any-return]
+    if not values:  # an empty array has no element type to match the column's
+        return false()
     kind = String if values and isinstance(values[0], str) else BigInteger
     return column == any_(literal(list(values), ARRAY(kind)))  # type: ignore[no-any-return]
 
@@ -238,6 +248,22 @@ def scan_rows(
         pending = [r for r in pending if r[0] == last]
         yield from _with_cases(conn, ready)
     yield from _with_cases(conn, pending)
+
+
+def points_by_code(
+    rows: Iterable[ScanRow], place_of: Callable[[ScanRow], str | None]
+) -> Iterator[tuple[int, int | None, list[ScanPoint]]]:
+    """Code-ordered scan rows grouped by code: (code id, its case, its scans as the detector
+    reads them, placed by ``place_of``)."""
+    for code_id, group in itertools.groupby(rows, key=lambda r: r.code_id):
+        points: list[ScanPoint] = []
+        case_id: int | None = None
+        for r in group:
+            case_id = r.case_id
+            lat = r.lat_centi * 10_000 if r.lat_centi is not None else None
+            lon = r.lon_centi * 10_000 if r.lon_centi is not None else None
+            points.append(ScanPoint(r.scan_id, r.at, r.device, place_of(r), lat, lon))
+        yield code_id, case_id, points
 
 
 def _with_cases(conn: Connection, rows: Sequence[Any]) -> Iterator[ScanRow]:

@@ -151,9 +151,10 @@ class Detector:
             dealer = current.allocation.dealer_id
             if party.admin_code is None or self.territory.authorizes(dealer, party.admin_code):
                 continue
-            self._add_strong(dealer, case, m, party)
+            self.add_strong(dealer, case, m, party)
 
-    def _add_strong(self, dealer: str, case: str, m: Movement, party: PartyInfo) -> None:
+    def add_strong(self, dealer: str, case: str, m: Movement, party: PartyInfo) -> None:
+        """A movement of ``dealer``'s case at ``party``, outside the dealer's regions."""
         name = STRONG_BY_MOVEMENT[m.kind]
         signals = self._strong.setdefault((dealer, case), {})
         key = (name, party.party_id)
@@ -193,10 +194,7 @@ class Detector:
         """Every scan of one code, in time order; ``case`` is the case the bottle came in
         (the code itself for a case code scanned by a consumer, None when not known)."""
         self.scans += len(scans)
-        clones = clone_signals(code, scans, self.thresholds)
-        if clones:
-            allocation = self.allocation_at(case, scans[0].at) if case is not None else None
-            self._clones.append((code, case, allocation.dealer_id if allocation else None, clones))
+        if self.add_clone_scans(code, case, scans):
             return
         if case is None or case not in self.timelines:
             return
@@ -212,12 +210,28 @@ class Detector:
             if city in counted:
                 continue  # a bottle counts once per city
             counted.add(city)
-            # Keyed by device: one traveller's phone scanning the two bottles he carried is
-            # one consumer, not two; a scan without a device id stands for its own consumer.
-            consumers = self._foreign.setdefault((allocation.dealer_id, case, city), {})
-            who: bytes | str = s.device if s.device is not None else f"{code}#{s.scan_id}"
-            if who not in consumers:
-                consumers[who] = Observation(code, s.scan_id, s.at, s.place, s.device)
+            self.add_foreign_scan(allocation.dealer_id, case, city, code, s)
+
+    def add_clone_scans(self, code: str, case: str | None, scans: Sequence[ScanPoint]) -> bool:
+        """Judge one code's scans (all, in time order) for clones; True when it is one.
+
+        A clone's scans say nothing about where the genuine bottle went: the caller then
+        leaves them out of the weak signals."""
+        clones = clone_signals(code, scans, self.thresholds)
+        if not clones:
+            return False
+        allocation = self.allocation_at(case, scans[0].at) if case is not None else None
+        self._clones.append((code, case, allocation.dealer_id if allocation else None, clones))
+        return True
+
+    def add_foreign_scan(self, dealer: str, case: str, city: str, code: str, s: ScanPoint) -> None:
+        """A bottle's first scan in ``city``, outside the regions of the case's dealer then."""
+        # Keyed by device: one traveller's phone scanning the two bottles he carried is
+        # one consumer, not two; a scan without a device id stands for its own consumer.
+        consumers = self._foreign.setdefault((dealer, case, city), {})
+        who: bytes | str = s.device if s.device is not None else f"{code}#{s.scan_id}"
+        if who not in consumers:
+            consumers[who] = Observation(code, s.scan_id, s.at, s.place, s.device)
 
     # --- findings ----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/batches", tags=["traceability: batches"])
 def create_batch(
     body: BatchIn,
     _: Principal = Depends(require_role(Role.WRITER)),
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> BatchOut:
     """Links product, blend, line, date and planned quantity; draws the blend's volume
     (planned bottles × bottle volume) and writes a `trace.batch.planned` ledger entry."""
@@ -29,13 +29,13 @@ def create_batch(
 @router.get("", response_model=list[BatchOut], summary="Bottling batches")
 def list_batches(
     gtin: str | None = Query(None, description="only this product's batches"),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[BatchOut]:
     return service.list_batches(conn, gtin)
 
 
 @router.get("/{lot}", response_model=BatchOut, summary="One batch")
-def get_batch(lot: str, conn: Connection = Depends(get_conn)) -> BatchOut:
+def get_batch(lot: str, conn: Connection = Depends(get_conn, scope="function")) -> BatchOut:
     return service.get(conn, lot)
 
 
@@ -44,7 +44,7 @@ def recall_batch(
     lot: str,
     body: RecallIn,
     _: Principal = Depends(require_role(Role.ADMIN)),
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> BatchOut:
     """Writes `trace.batch.recalled`; the scan lookup answers 410 Gone for its codes."""
     return service.recall(conn, lot, body.reason)

@@ -49,7 +49,12 @@ ACTIVE = frozenset({S.COMMISSIONED, S.PACKED, S.STORED, S.SHIPPED, S.RECEIVED, S
 
 def code_key(code: Code) -> str:
     """The Merkle list item of a code: its Digital Link path without scheme and host."""
-    return f"/01/{code.gtin}/10/{code.lot}/21/{code.serial}"
+    return code_item(code.gtin, code.lot, code.serial)
+
+
+def code_item(gtin: str, lot: str, serial: str) -> str:
+    """``code_key`` from the code's GS1 key alone."""
+    return f"/01/{gtin}/10/{lot}/21/{serial}"
 
 
 def record_custody(

@@ -75,7 +75,7 @@ def code_out(conn: Connection, code: Code, host: str) -> CodeOut:
 def generate(
     body: GenerateIn,
     _: Principal = writer,
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> CodeBatchOut:
     """Generates `count` new random serials for a batch (bottle or case codes) for printing.
     They stay `generated` until commissioned on the bottling line."""
@@ -84,14 +84,16 @@ def generate(
 
 @router.get("/code-batches", response_model=list[CodeBatchOut], summary="Code batches")
 def list_code_batches(
-    lot: str | None = None, _: Principal = writer, conn: Connection = Depends(get_conn)
+    lot: str | None = None,
+    _: Principal = writer,
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[CodeBatchOut]:
     return [batch_out(r) for r in service.list_code_batches(conn, lot)]
 
 
 @router.get("/code-batches/{batch_id}", response_model=CodeBatchOut, summary="One code batch")
 def get_code_batch(
-    batch_id: str, _: Principal = writer, conn: Connection = Depends(get_conn)
+    batch_id: str, _: Principal = writer, conn: Connection = Depends(get_conn, scope="function")
 ) -> CodeBatchOut:
     return batch_out(service.code_batch(conn, batch_id))
 
@@ -138,7 +140,7 @@ def export(
 def issue_caps(
     batch_id: str,
     _: Principal = Depends(require_role(Role.ADMIN)),
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
     """Creates a secret under-cap code per bottle and returns them as CSV
@@ -156,7 +158,7 @@ def label_sheet(
     batch_id: str,
     limit: int = Query(48, ge=1, le=500, description="labels on the sheet"),
     _: Principal = writer,
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     settings: Settings = Depends(get_app_settings),
 ) -> HTMLResponse:
     """The first `limit` codes of a code batch as an A4 sheet of labels (QR as SVG, serial,
@@ -182,7 +184,7 @@ def list_codes(
     limit: int = Query(100, ge=1, le=10_000),
     after: int = Query(0, ge=0, description="continue after this internal position"),
     _: Principal = writer,
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     settings: Settings = Depends(get_app_settings),
 ) -> list[CodeOut]:
     rows = repo.list_codes(
@@ -200,7 +202,7 @@ def list_codes(
 def code_qr(
     code: str,
     format: Literal["png", "svg"] = Query("png"),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     _: Principal = writer,
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
@@ -216,7 +218,7 @@ def code_qr(
 def get_code(
     code: str,
     _: Principal = writer,
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     settings: Settings = Depends(get_app_settings),
 ) -> CodeOut:
     return code_out(conn, service.get_code(conn, code), settings.resolver_host)
@@ -229,7 +231,9 @@ def _not_future(at: datetime | None) -> None:
 
 @router.post("/codes/commission", response_model=EntriesOut, summary="Commission codes")
 def commission(
-    body: CommissionIn, _: Principal = writer, conn: Connection = Depends(write_conn)
+    body: CommissionIn,
+    _: Principal = writer,
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> EntriesOut:
     """Activates codes of a batch on the bottling line: `trace.codes.commissioned` entries,
     each with the Merkle root of up to 4,096 codes."""
@@ -253,7 +257,9 @@ def commission(
 
 
 @router.post("/codes/pack", response_model=EntriesOut, summary="Pack bottles into cases")
-def pack(body: PackIn, _: Principal = writer, conn: Connection = Depends(write_conn)) -> EntriesOut:
+def pack(
+    body: PackIn, _: Principal = writer, conn: Connection = Depends(write_conn, scope="function")
+) -> EntriesOut:
     """One `trace.codes.packed` entry per case, with the Merkle root of its bottles.
     All cases or none: a bad case fails the whole request."""
     _not_future(body.at)
@@ -269,7 +275,7 @@ def pack(body: PackIn, _: Principal = writer, conn: Connection = Depends(write_c
 
 @router.post("/codes/unpack", response_model=EntriesOut, summary="Unpack a case")
 def unpack(
-    body: UnpackIn, _: Principal = writer, conn: Connection = Depends(write_conn)
+    body: UnpackIn, _: Principal = writer, conn: Connection = Depends(write_conn, scope="function")
 ) -> EntriesOut:
     case = service.get_code(conn, body.case)
     bottles = service.get_codes(conn, body.bottles) if body.bottles is not None else None
@@ -279,7 +285,7 @@ def unpack(
 
 @router.post("/codes/replace", response_model=EntriesOut, summary="Replace a damaged label")
 def replace(
-    body: ReplaceIn, _: Principal = writer, conn: Connection = Depends(write_conn)
+    body: ReplaceIn, _: Principal = writer, conn: Connection = Depends(write_conn, scope="function")
 ) -> EntriesOut:
     """The old code is decommissioned, the new (unused, same product and lot) takes its place,
     its case and custody; at most 3 replacements per case."""
@@ -289,7 +295,7 @@ def replace(
 
 @router.post("/codes/custody", response_model=EntriesOut, summary="Record a custody event")
 def record(
-    body: CustodyIn, _: Principal = writer, conn: Connection = Depends(write_conn)
+    body: CustodyIn, _: Principal = writer, conn: Connection = Depends(write_conn, scope="function")
 ) -> EntriesOut:
     """stored / shipped / received / sold / voided for a list of codes; cases carry their
     bottles along."""
@@ -315,7 +321,7 @@ def record(
 
 @router.post("/codes/redeem", response_model=EntriesOut, summary="Redeem an under-cap code")
 def redeem(
-    body: RedeemIn, _: Principal = writer, conn: Connection = Depends(write_conn)
+    body: RedeemIn, _: Principal = writer, conn: Connection = Depends(write_conn, scope="function")
 ) -> EntriesOut:
     """Once per bottle, and only after a store has received it."""
     code = service.get_code(conn, body.code)

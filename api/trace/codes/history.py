@@ -28,7 +28,8 @@ def code_history(conn: Connection, code_id: int) -> list[RowMapping]:
     # packed into; a replaced label needs the old code's events as well.
     fetched = repo.events_with_cases(conn, code_id)
     own = [e for e in fetched if e["code_id"] == code_id]
-    prefetched = {e["code_id"] for e in fetched if e["code_id"] != code_id}
+    # The cases whose events that query brought (all of them, even when a case has none).
+    prefetched = {e["parent_id"] for e in own if e["event"] == "packed" and e["parent_id"]}
     history = list(own)
     for ev in own:
         if ev["event"] == "replaced" and ev["position"] == 1:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     RowMapping,
     TextClause,
@@ -14,12 +15,13 @@ from sqlalchemy import (
     case,
     func,
     null,
-    or_,
     select,
     text,
+    union,
     update,
 )
 
+from api.models import LedgerEntry
 from api.trace.codes.models import Code, CodeBatch, CodeEvent, CodeIndex
 from ledger.tree import NodeId
 
@@ -27,6 +29,7 @@ codes = Code.__table__
 code_batches = CodeBatch.__table__
 events = CodeEvent.__table__
 index = CodeIndex.__table__
+ledger = LedgerEntry.__table__
 
 _CHUNK = 1000
 SMALL_LIST = 512
@@ -223,26 +226,49 @@ _EVENTS_OF = (
 )
 
 
-_EVENTS_WITH_CASES = (
-    select(*_EVENT_COLUMNS, index.c.code_id, index.c.position)
+# The code and every case it was packed into, as a set of ids to join on: each side is then
+# an index lookup on the index table's (code_id, entry_id) key. (An ``OR code_id IN
+# (subquery)`` made PostgreSQL scan the whole index table: seconds at ten million codes.)
+_CODE_AND_CASES = union(
+    select(bindparam("code", type_=BigInteger).label("code_id")),
+    select(events.c.parent_id)
     .join(index, index.c.entry_id == events.c.entry_id)
     .where(
-        or_(
-            index.c.code_id == bindparam("code"),
-            index.c.code_id.in_(
-                select(events.c.parent_id)
-                .join(index, index.c.entry_id == events.c.entry_id)
-                .where(index.c.code_id == bindparam("code"), events.c.event == "packed")
-                .scalar_subquery()
-            ),
-        )
+        index.c.code_id == bindparam("code"),
+        events.c.event == "packed",
+        events.c.parent_id.is_not(None),
+    ),
+).cte("code_and_cases")
+
+# With each row, what the lookup shows of it, saving a query each: the listed code's own
+# GS1 key (``member_*``), and the ledger entry once sequenced (``ledger_*``, else None).
+_EVENTS_WITH_CASES = (
+    select(
+        *_EVENT_COLUMNS,
+        index.c.code_id,
+        index.c.position,
+        codes.c.gtin.label("member_gtin"),
+        codes.c.lot.label("member_lot"),
+        codes.c.serial.label("member_serial"),
+        ledger.c.seq.label("ledger_seq"),
+        ledger.c.ts.label("ledger_ts"),
+        ledger.c.data.label("ledger_data"),
+        ledger.c.leaf_hash.label("ledger_leaf_hash"),
+        ledger.c.chain_hash.label("ledger_chain_hash"),
     )
+    .select_from(_CODE_AND_CASES)
+    .join(index, index.c.code_id == _CODE_AND_CASES.c.code_id)
+    .join(events, events.c.entry_id == index.c.entry_id)
+    .join(codes, codes.c.id == index.c.code_id)
+    .outerjoin(ledger, ledger.c.entry_id == events.c.entry_id)
     .order_by(events.c.at, events.c.entry_id)
 )
 
 
 def events_with_cases(conn: Connection, code_id: int) -> list[RowMapping]:
-    """The list entries naming the code or any case it was ever packed into."""
+    """The list entries naming the code or any case it was ever packed into, with the listed
+    code's key (``member_gtin``, ``member_lot``, ``member_serial``) and the entry's ledger
+    columns (``ledger_seq``… None while it waits to be sequenced)."""
     return list(conn.execute(_EVENTS_WITH_CASES, {"code": code_id}).mappings())
 
 

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/epcis", tags=["traceability: EPCIS"])
 def events(
     code: str | None = Query(None, description="a code's Digital Link URI or serial"),
     batch: str | None = Query(None, description="a lot number"),
-    conn: Connection = Depends(get_conn),
+    conn: Connection = Depends(get_conn, scope="function"),
     settings: Settings = Depends(get_app_settings),
 ) -> JSONResponse:
     """An `EPCISDocument` (schemaVersion 2.0) that validates against GS1's EPCIS JSON schema:

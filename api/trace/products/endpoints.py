@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/products", tags=["traceability: products"])
 def register(
     body: ProductIn,
     _: Principal = Depends(require_role(Role.ADMIN)),
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> ProductOut:
     """Registers a GTIN with its names, volume, ABV, aroma type and case size, and writes a
     `trace.product.registered` ledger entry. A GTIN-13 is stored and printed as 14 digits."""
@@ -27,10 +27,10 @@ def register(
 
 
 @router.get("", response_model=list[ProductOut], summary="All products")
-def list_products(conn: Connection = Depends(get_conn)) -> list[ProductOut]:
+def list_products(conn: Connection = Depends(get_conn, scope="function")) -> list[ProductOut]:
     return service.list_products(conn)
 
 
 @router.get("/{gtin}", response_model=ProductOut, summary="One product by GTIN")
-def get_product(gtin: str, conn: Connection = Depends(get_conn)) -> ProductOut:
+def get_product(gtin: str, conn: Connection = Depends(get_conn, scope="function")) -> ProductOut:
     return service.get(conn, gtin)

@@ -11,14 +11,14 @@ import secrets
 import threading
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.config import Settings
 from api.db import Database
 from api.deps import get_app_settings, get_db, get_log
 from api.errors import AppError
 from api.trace.resolver import html, service
-from api.trace.resolver.ratelimit import TokenBuckets, retry_after
+from api.trace.resolver.ratelimit import TokenBuckets, client_address, retry_after
 from api.trace.resolver.schemas import Lookup
 from ledger.gs1 import GS1Error, parse_digital_link
 from scanner_app import consumer as consumer_page
@@ -48,7 +48,12 @@ def rate_limit(request: Request, settings: Settings = Depends(get_app_settings))
             if buckets is None:
                 buckets = TokenBuckets(settings.lookup_rate_per_s, settings.lookup_burst)
                 state.trace_lookup_buckets = buckets
-    client = request.client.host if request.client else "unknown"
+    client = client_address(
+        request.client.host if request.client else None,
+        # Several X-Forwarded-For headers are one list, in order (RFC 9110 §5.3).
+        ",".join(request.headers.getlist("x-forwarded-for")),
+        settings.trusted_proxies,
+    )
     wait = buckets.take(client)
     if wait > 0:
         raise TooManyLookups(
@@ -118,7 +123,12 @@ def resolve(
             scan=scan,
         )
     if as_json:
-        return JSONResponse(result.body.model_dump(mode="json"), status_code=result.status_code)
+        # Serialised by pydantic-core straight to bytes: no intermediate dicts.
+        return Response(
+            result.body.model_dump_json(),
+            status_code=result.status_code,
+            media_type="application/json",
+        )
     # Browsers get the scan page, which renders this answer and checks its proofs itself;
     # ?format=html keeps the plain server-rendered page (no JavaScript).
     page = (

@@ -1,4 +1,4 @@
-"""SQL of the lookup: ledger entries by id, scans, the device-hash salt."""
+"""SQL of the lookup: a code with its batch, ledger entries by id, scans, the device-hash salt."""
 
 from __future__ import annotations
 
@@ -8,17 +8,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, text, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from api.log import repository as log_repo
 from api.log.repository import as_utc
-from api.models import LedgerEntry
+from api.models import LedgerEntry, StoredCheckpoint
+from api.trace.batches.models import Batch
+from api.trace.codes.models import Code, CodeEvent
+from api.trace.products.models import Product
 from api.trace.resolver.models import Scan, TraceSecret
+from ledger.tree import NodeId
 
 entries = LedgerEntry.__table__
 scans = Scan.__table__
 secrets_table = TraceSecret.__table__
+codes = Code.__table__
+batches = Batch.__table__
+products = Product.__table__
+events = CodeEvent.__table__
+checkpoints = StoredCheckpoint.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,142 @@ class StoredEntry:
     data: bytes
     leaf_hash: bytes
     chain_hash: bytes
+
+
+def stored_entry(row: Any, prefix: str = "ledger_") -> StoredEntry | None:
+    """The entry in a row that carries ledger columns under ``prefix`` (None if unsequenced)."""
+    if row[prefix + "seq"] is None:
+        return None
+    return StoredEntry(
+        row[prefix + "seq"],
+        row["entry_id"],
+        row["kind"],
+        as_utc(row[prefix + "ts"]),
+        bytes(row[prefix + "data"]),
+        bytes(row[prefix + "leaf_hash"]),
+        bytes(row[prefix + "chain_hash"]),
+    )
+
+
+_LATEST_CHECKPOINT = (
+    select(checkpoints.c.tree_size, checkpoints.c.root_hash, checkpoints.c.note)
+    .order_by(checkpoints.c.tree_size.desc())
+    .limit(1)
+    .subquery("latest_checkpoint")
+)
+
+_CASE = codes.alias("case_code")
+
+# The code by serial, its batch (with the product's name, as batches.get has it), the GS1 key
+# of the case it is in (``case_*``) and the latest checkpoint, in one round trip; batch
+# columns are prefixed ``batch_``.
+_CODE_WITH_BATCH = (
+    select(
+        codes,
+        _CASE.c.gtin.label("case_gtin"),
+        _CASE.c.lot.label("case_lot"),
+        _CASE.c.serial.label("case_serial"),
+        *(c.label(f"batch_{c.name}") for c in batches.c),
+        products.c.name_zh.label("batch_product"),
+        _LATEST_CHECKPOINT.c.tree_size.label("checkpoint_tree_size"),
+        _LATEST_CHECKPOINT.c.root_hash.label("checkpoint_root_hash"),
+        _LATEST_CHECKPOINT.c.note.label("checkpoint_note"),
+    )
+    .join(batches, batches.c.lot == codes.c.lot)
+    .join(products, products.c.gtin == batches.c.gtin)
+    .outerjoin(_CASE, _CASE.c.id == codes.c.parent_id)
+    .outerjoin(_LATEST_CHECKPOINT, true())
+    .where(codes.c.serial == bindparam("serial"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LatestCheckpoint:
+    tree_size: int
+    root_hash: bytes
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRows:
+    """A code's row, its batch's row, and the latest checkpoint (None before the first)."""
+
+    code: RowMapping
+    batch: dict[str, Any]
+    checkpoint: LatestCheckpoint | None
+
+
+def code_with_batch(conn: Connection, serial: str) -> CodeRows | None:
+    """The code of ``serial`` with its batch and the latest checkpoint, or None if no code
+    has that serial."""
+    row = conn.execute(_CODE_WITH_BATCH, {"serial": serial}).mappings().first()
+    if row is None:
+        return None
+    batch = {k.removeprefix("batch_"): v for k, v in row.items() if k.startswith("batch_")}
+    cp = (
+        LatestCheckpoint(
+            row["checkpoint_tree_size"], bytes(row["checkpoint_root_hash"]), row["checkpoint_note"]
+        )
+        if row["checkpoint_tree_size"] is not None
+        else None
+    )
+    return CodeRows(row, batch, cp)
+
+
+# Tree nodes of inclusion proofs and slices of code lists' packed subtrees, in one round trip
+# (PostgreSQL): slices come back as level -1 with their place in the request as the index.
+_PG_NODES_AND_SLICES = text(
+    "SELECT 0, seq, leaf_hash FROM ledger_entries WHERE seq = ANY(:leaves) "
+    "UNION ALL "
+    "SELECT n.level, n.idx, n.hash FROM ledger_tree_nodes n "
+    "JOIN unnest(CAST(:levels AS int2[]), CAST(:idxs AS int8[])) AS w(level, idx) "
+    "ON n.level = w.level AND n.idx = w.idx "
+    "UNION ALL "
+    "SELECT -1, s.k - 1, substr(e.nodes, s.off, 32) FROM trace_code_events e "
+    "JOIN unnest(CAST(:entries AS text[]), CAST(:offsets AS int4[])) WITH ORDINALITY "
+    "AS s(entry_id, off, k) ON e.entry_id = s.entry_id"
+)
+
+
+def tree_nodes_and_slices(
+    conn: Connection, ids: set[NodeId], slices: Sequence[tuple[str, int]]
+) -> tuple[dict[NodeId, bytes], list[bytes | None]]:
+    """The log's tree nodes ``ids``, and for each (entry id, byte offset) of ``slices`` the
+    32 bytes at that offset of the code event's packed list nodes."""
+    if conn.dialect.name != "postgresql":
+        nodes = log_repo.get_nodes(conn, ids) if ids else {}
+        return nodes, _slices_by_entry(conn, slices)
+    inner = [(level, idx) for level, idx in ids if level > 0]
+    params = {
+        "leaves": [idx for level, idx in ids if level == 0],
+        "levels": [level for level, _ in inner],
+        "idxs": [idx for _, idx in inner],
+        "entries": [entry_id for entry_id, _ in slices],
+        "offsets": [offset + 1 for _, offset in slices],
+    }
+    found: dict[NodeId, bytes] = {}
+    sliced: list[bytes | None] = [None] * len(slices)
+    for level, idx, digest in conn.execute(_PG_NODES_AND_SLICES, params):
+        if level < 0:
+            sliced[idx] = bytes(digest)
+        else:
+            found[(level, idx)] = bytes(digest)
+    return found, sliced
+
+
+def _slices_by_entry(conn: Connection, slices: Sequence[tuple[str, int]]) -> list[bytes | None]:
+    """``slices`` one query per code event (SQLite)."""
+    out: list[bytes | None] = [None] * len(slices)
+    wanted: dict[str, list[int]] = {}
+    for k, (entry_id, _) in enumerate(slices):
+        wanted.setdefault(entry_id, []).append(k)
+    for entry_id, ks in wanted.items():
+        columns = [func.substr(events.c.nodes, slices[k][1] + 1, 32) for k in ks]
+        row = conn.execute(select(*columns).where(events.c.entry_id == entry_id)).first()
+        if row is not None:
+            for k, value in zip(ks, row, strict=True):
+                out[k] = bytes(value)
+    return out
 
 
 def entries_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, StoredEntry]:
@@ -58,11 +204,17 @@ def entries_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, StoredEntr
     }
 
 
+def stored_secret(conn: Connection, name: str) -> bytes | None:
+    """The secret ``name`` if it was made (and committed, or made in this transaction)."""
+    found = conn.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar()
+    return None if found is None else bytes(found)
+
+
 def secret(conn: Connection, name: str) -> bytes:
     """The secret ``name``, made (32 random bytes) the first time anyone asks."""
-    found = conn.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar()
+    found = stored_secret(conn, name)
     if found is not None:
-        return bytes(found)
+        return found
     insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     conn.execute(
         insert(secrets_table)
@@ -76,6 +228,34 @@ def secret(conn: Connection, name: str) -> bytes:
 
 def insert_scan(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(scans.insert().values(**row))
+
+
+def record_scan(conn: Connection, row: dict[str, Any]) -> tuple[int, datetime | None, int]:
+    """Insert the scan ``row``; return its code's (count, first scan time, distinct devices)
+    counting it. On PostgreSQL one statement: the insert is a CTE whose row is added to the
+    code's earlier scans (which the statement's snapshot does not yet show)."""
+    if conn.dialect.name != "postgresql":
+        insert_scan(conn, row)
+        return scan_stats(conn, row["code_id"])
+    return _stats(conn.execute(_RECORD_AND_COUNT, row).one())
+
+
+_SCAN_FIELDS = ("code_id", "at", "device_hash", "province", "city", "lat_centi", "lon_centi")
+_NEW_SCAN = (
+    scans.insert()
+    .values({name: bindparam(name, type_=scans.c[name].type) for name in _SCAN_FIELDS})
+    .returning(scans.c.at, scans.c.device_hash)
+    .cte("new_scan")
+)
+_EVERY_SCAN = union_all(
+    select(scans.c.at, scans.c.device_hash).where(
+        scans.c.code_id == bindparam("code_id", type_=scans.c.code_id.type)
+    ),
+    select(_NEW_SCAN.c.at, _NEW_SCAN.c.device_hash),
+).subquery()
+_RECORD_AND_COUNT = select(
+    func.count(), func.min(_EVERY_SCAN.c.at), func.count(func.distinct(_EVERY_SCAN.c.device_hash))
+)
 
 
 def scans_of(conn: Connection, code_id: int, limit: int = 200) -> list[RowMapping]:
@@ -93,4 +273,8 @@ def scan_stats(conn: Connection, code_id: int) -> tuple[int, datetime | None, in
             func.count(func.distinct(scans.c.device_hash)),
         ).where(scans.c.code_id == code_id)
     ).one()
+    return _stats(row)
+
+
+def _stats(row: Any) -> tuple[int, datetime | None, int]:
     return int(row[0]), as_utc(row[1]) if row[1] is not None else None, int(row[2])

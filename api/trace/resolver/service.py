@@ -12,20 +12,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from api.errors import NotFound
+from api.compliance.alerts import runs as compliance
+from api.errors import AppError, NotFound
 from api.trace import common, merkle_list
 from api.trace.batches import repository as batches
 from api.trace.blending import repository as blending
 from api.trace.codes import repository as codes_repo
-from api.trace.codes.custody import code_key
+from api.trace.codes.custody import code_item
 from api.trace.codes.history import code_history
-from api.trace.codes.service import Code, CodeState, to_code
+from api.trace.codes.service import Code, CodeState, code_uri, to_code
 from api.trace.products import repository as products
 from api.trace.products.service import to_out as product_out
 from api.trace.resolver import geo, proofs
@@ -55,6 +57,13 @@ WITHDRAWN = (CodeState.VOIDED, CodeState.DECOMMISSIONED)
 
 class UnknownItem(NotFound):
     code = "unknown_code"
+
+
+class MissingListNode(AppError):
+    """A code list's stored subtree is shorter than its count says: the store is damaged."""
+
+    status_code = 500
+    code = "missing_list_node"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +114,15 @@ def lookup(
                 entries=entries,
             ),
         )
-    batch = batches.get(conn, lot)
+    # Usually one query: the code and its batch together; the lot alone when the serial is
+    # not a code of it.
+    found = repo.code_with_batch(conn, serial) if serial is not None else None
+    row: Any = None
+    batch: Any
+    if found is not None and found.code["gtin"] == gtin and found.code["lot"] == lot:
+        row, batch = found.code, found.batch
+    else:
+        batch = batches.get(conn, lot)
     if batch is None or batch["gtin"] != gtin:
         raise UnknownItem(f"lot {lot} is not a lot of GTIN {gtin} from this brand")
     context = _lot_context(conn, batch)
@@ -122,8 +139,7 @@ def lookup(
     )
     if batch["recall_entry_id"]:
         wanted.append(proofs.Wanted(batch["recall_entry_id"], "recall"))
-    row = codes_repo.by_serial(conn, serial) if serial is not None else None
-    if serial is None or row is None or row["gtin"] != gtin or row["lot"] != lot:
+    if row is None:
         legs = base_legs
         wanted += storage.wanted_for(legs)
         entries, cp = proofs.prove(conn, wanted, verifier_key)
@@ -169,6 +185,7 @@ def lookup(
         host=host,
         verifier_key=verifier_key,
         scan=scan,
+        latest=found.checkpoint if found is not None else None,
     )
 
 
@@ -186,13 +203,33 @@ def _code_lookup(
     host: str,
     verifier_key: str,
     scan: ScanInput | None,
+    latest: repo.LatestCheckpoint | None,
 ) -> LookupResult:
-    # 1. The code's history: its list entries, codes it replaced, its cases' custody.
+    # 1. The code's history: its list entries, codes it replaced, its cases' custody. Its
+    # usual rows carry the listed codes' keys and the sequenced entries themselves.
     history = code_history(conn, code.id)
-    # Every code the history names (this code, codes it replaced, its cases), in one query.
-    related = codes_repo.by_ids(
-        conn, list({ev["code_id"] for ev in history} | {code.id} | {code.parent_id or code.id})
-    )
+    keys = {ev["code_id"]: _member(ev) for ev in history if "member_serial" in ev}
+    known = {e.entry_id: e for ev in history if "ledger_seq" in ev and (e := repo.stored_entry(ev))}
+    keys[code.id] = (code.gtin, code.lot, code.serial)
+    if code.parent_id is not None and row.get("case_serial") is not None:
+        keys[code.parent_id] = (row["case_gtin"], row["case_lot"], row["case_serial"])
+    # Codes the history names that its rows did not bring (a replaced label's), in one query.
+    others = {ev["code_id"] for ev in history} | ({code.parent_id} if code.parent_id else set())
+    if others - keys.keys():
+        for other in codes_repo.by_ids(conn, list(others - keys.keys())).values():
+            keys[other["id"]] = (other["gtin"], other["lot"], other["serial"])
+    # The tree nodes of the history entries' proofs (against the checkpoint read with the
+    # code) and the list nodes of the codes' membership proofs, in one query.
+    size, root = (latest.tree_size, latest.root_hash) if latest is not None else (0, b"")
+    tree_ids = proofs.nodes_needed({e.seq for e in known.values() if e.seq < size}, size, root)
+    slices = [
+        (ev["entry_id"], merkle_list.node_offset(ev["count"], n))
+        for ev in history
+        if ev["small_nodes"] is None
+        for n in merkle_list.proof_nodes(ev["position"], ev["count"])
+    ]
+    tree_nodes, sliced = repo.tree_nodes_and_slices(conn, tree_ids, slices)
+    list_nodes = iter(sliced)
     custody: list[CustodyStep] = []
     for ev in history:
         custody.append(
@@ -203,29 +240,26 @@ def _code_lookup(
                 entry=len(wanted),
             )
         )
-        member = _membership(conn, ev, related[ev["code_id"]])
+        member = _membership(ev, keys[ev["code_id"]], list_nodes)
         wanted.append(proofs.Wanted(ev["entry_id"], ev["event"], member=member))
     # 2. Storage along the path: base liquors in their cellars, then the bottle's zones.
     path = [(ev["location"], common.utc(ev["at"])) for ev in history]
     legs = base_legs + storage.legs(conn, [], path)
     wanted += storage.wanted_for(legs)
     # 3. Scans: record this one, then judge.
-    recorded = False
-    if scan is not None and scan.device_id:
-        _record_scan(conn, code, scan)
-        recorded = True
-    count, first, devices = repo.scan_stats(conn, code.id)
+    recorded = scan is not None and bool(scan.device_id)
+    if scan is not None and recorded:
+        count, first, devices = _record_scan(conn, code, scan)
+        compliance.scan_recorded(conn, code.id)  # diversion and clone alerts
+    else:
+        count, first, devices = repo.scan_stats(conn, code.id)
     reasons = _suspicions(conn, code, batch, devices, count)
-    entries, cp = proofs.prove(conn, wanted, verifier_key)
+    entries, cp = proofs.prove(conn, wanted, verifier_key, known, latest=latest, nodes=tree_nodes)
     storage.link_entries(legs, entries)
     withdrawn = batch["status"] == "recalled" or code.state in WITHDRAWN
     verdict = Verdict(status="suspicious" if reasons else "genuine", reasons=reasons)
-    case_uri = None
-    if code.parent_id is not None:
-        parent = related.get(code.parent_id) or codes_repo.by_ids(conn, [code.parent_id]).get(
-            code.parent_id
-        )
-        case_uri = to_code(parent).uri(host) if parent is not None else None
+    case_key = keys.get(code.parent_id) if code.parent_id is not None else None
+    case_uri = code_uri(host, *case_key) if case_key is not None else None
     body = Lookup(
         verdict=verdict,
         code=CodeInfo(
@@ -252,16 +286,30 @@ def _code_lookup(
     return LookupResult(410 if withdrawn else 200, body)
 
 
-def _membership(conn: Connection, ev: Any, member_row: Any) -> Membership:
+def _member(ev: Any) -> tuple[str, str, str]:
+    """The listed code's (GTIN, lot, serial), from a history row that carries them."""
+    return ev["member_gtin"], ev["member_lot"], ev["member_serial"]
+
+
+def _membership(
+    ev: Any, member: tuple[str, str, str], list_nodes: Iterator[bytes | None]
+) -> Membership:
+    """The code's proof of membership in the event's list: a small list's nodes come with the
+    row; a large one's are the next of ``list_nodes``, read in order of the history."""
+    gtin, lot, serial = member
     size, index = ev["count"], ev["position"]
     ids = merkle_list.proof_nodes(index, size)
     if ev["small_nodes"] is not None:
         nodes = merkle_list.unpack(bytes(ev["small_nodes"]), size, ids)
     else:
-        offsets = [(n, merkle_list.node_offset(size, n)) for n in ids]
-        nodes = codes_repo.event_nodes(conn, ev["entry_id"], offsets)
+        nodes = {}
+        for n in ids:
+            value = next(list_nodes)
+            if value is None:
+                raise MissingListNode(f"list node {n} of entry {ev['entry_id']} is missing")
+            nodes[n] = value
     return Membership(
-        item=code_key(to_code(member_row)),
+        item=code_item(gtin, lot, serial),
         index=index,
         size=size,
         root=bytes(ev["root"]).hex(),
@@ -354,15 +402,32 @@ def _base_intervals(blend: BlendInfo, base_rows: list[Any]) -> list[tuple[str, d
     ]
 
 
-def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> None:
-    salt = repo.secret(conn, "device-salt")
+_SALTS = TTLCache[str, bytes](ttl_s=float("inf"), max_items=64)
+
+
+def _device_salt(conn: Connection) -> bytes:
+    """The salt of device hashes: cached once read back from the table (never the value this
+    transaction has just made, which a rollback could still take away)."""
+    url = str(conn.engine.url)
+    salt = _SALTS.get(url)
+    if salt is None:
+        salt = repo.stored_secret(conn, "device-salt")
+        if salt is None:
+            return repo.secret(conn, "device-salt")
+        _SALTS.put(url, salt)
+    return salt
+
+
+def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> tuple[int, datetime | None, int]:
+    """Record the scan; return the code's (count, first scan, distinct devices) with it."""
+    salt = _device_salt(conn)
     device = hmac.new(salt, (scan.device_id or "").encode(), hashlib.sha256).digest()
     city = (
         geo.nearest_city(scan.lat, scan.lon)
         if scan.lat is not None and scan.lon is not None
         else None
     )
-    repo.insert_scan(
+    return repo.record_scan(
         conn,
         {
             "code_id": code.id,

@@ -25,19 +25,19 @@ MAX_BODY = 16 * 1024 * 1024
 def register_zone(
     body: ZoneIn,
     _: Principal = Depends(require_role(Role.ADMIN)),
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> ZoneOut:
     """A warehouse or cellar zone with its allowed temperature and humidity band."""
     return service.register_zone(conn, body)
 
 
 @router.get("/zones", response_model=list[ZoneOut], summary="Zones")
-def list_zones(conn: Connection = Depends(get_conn)) -> list[ZoneOut]:
+def list_zones(conn: Connection = Depends(get_conn, scope="function")) -> list[ZoneOut]:
     return service.list_zones(conn)
 
 
 @router.get("/zones/{zone_id}", response_model=ZoneOut, summary="One zone")
-def get_zone(zone_id: str, conn: Connection = Depends(get_conn)) -> ZoneOut:
+def get_zone(zone_id: str, conn: Connection = Depends(get_conn, scope="function")) -> ZoneOut:
     return service.get_zone(conn, zone_id)
 
 
@@ -45,14 +45,14 @@ def get_zone(zone_id: str, conn: Connection = Depends(get_conn)) -> ZoneOut:
 def register_sensor(
     body: SensorIn,
     _: Principal = Depends(require_role(Role.ADMIN)),
-    conn: Connection = Depends(write_conn),
+    conn: Connection = Depends(write_conn, scope="function"),
 ) -> SensorOut:
     return service.register_sensor(conn, body)
 
 
 @router.get("/sensors", response_model=list[SensorOut], summary="Sensors")
 def list_sensors(
-    zone_id: str | None = None, conn: Connection = Depends(get_conn)
+    zone_id: str | None = None, conn: Connection = Depends(get_conn, scope="function")
 ) -> list[SensorOut]:
     return service.list_sensors(conn, zone_id)
 
@@ -111,14 +111,16 @@ async def ingest(
 
 
 @router.post("/seal", response_model=IngestOut, summary="Seal every finished hour now")
-def seal(_: Principal = writer, conn: Connection = Depends(write_conn)) -> IngestOut:
+def seal(
+    _: Principal = writer, conn: Connection = Depends(write_conn, scope="function")
+) -> IngestOut:
     hours, found = service.seal(conn)
     return IngestOut(accepted=0, duplicates=0, sealed_hours=hours, excursions=found)
 
 
 @router.get("/readings/{reading_id}/proof", summary="A raw reading with its proofs")
 def reading_proof(
-    reading_id: int, request: Request, conn: Connection = Depends(get_conn)
+    reading_id: int, request: Request, conn: Connection = Depends(get_conn, scope="function")
 ) -> dict[str, Any]:
     """The reading, its membership proof in its hour's Merkle root, and the hourly entry's
     inclusion proof against the latest checkpoint."""

@@ -121,9 +121,17 @@ def test_store_orders_go_to_the_dealer_and_share_hq_stock(shop: Shop) -> None:
         (w.ids["WH-D-A"], 2, "dealer_own_nearest"),
         (w.ids["WH-CENTRAL"], 3, "hq_central_first"),
     ]
-    # 30% of HQ's 7 remaining available cases is 2: a store order for 3 more cannot be served.
-    r = shop.order("clerk_a1", "S-A1", "S-2", (shop.sku1, 3))
-    assert r.status_code == 409 and "share: 2" in r.json()["error"]["message"]
+    # The dealer's share is 30% of HQ's 10 cases (7 available + the 3 its stores hold): 3, all
+    # drawn. Another order, or the same split in two, gets nothing more from HQ.
+    r = shop.order("clerk_a1", "S-A1", "S-2", (shop.sku1, 1))
+    assert r.status_code == 409 and "share: 0" in r.json()["error"]["message"]
+    w.post("clerk_a1", f"/v1/orders/{order['id']}/cancel", {"reason": "too many"})
+    assert shop.level("WH-CENTRAL", shop.sku1) == (10, 0)
+    split = [shop.order("clerk_a1", "S-A1", f"S-SPLIT-{n}", (shop.sku1, 1)) for n in range(6)]
+    # Own stock first (2), then HQ within the share: 3 more, the sixth refused.
+    assert [r.status_code for r in split] == [201] * 5 + [409]
+    assert shop.level("WH-D-A", shop.sku1) == (2, 2)
+    assert shop.level("WH-CENTRAL", shop.sku1) == (10, 3)
     assert shop.order("clerk_b1", "S-A1", "S-3", (shop.sku1, 1)).status_code == 403
     assert shop.order("staff_a", "S-A1", "S-4", (shop.sku1, 1)).status_code == 403
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from api.trace import merkle_list
 from api.trace.blending.service import shares_bp
 from api.trace.resolver.geo import nearest_city
-from api.trace.resolver.ratelimit import TokenBuckets
+from api.trace.resolver.ratelimit import TokenBuckets, client_address
 from ledger.merkle import inclusion_proof, root, verify_inclusion
 
 
@@ -45,3 +47,18 @@ def test_positions_become_cities_or_nothing() -> None:
     chengdu = nearest_city(30.66, 104.06)
     assert chengdu is not None and (chengdu.name, chengdu.province) == ("成都", "四川")
     assert nearest_city(0.0, 0.0) is None
+
+
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies() -> None:
+    trusted = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128")]
+    assert client_address("10.0.0.1", "203.0.113.7", trusted) == "203.0.113.7"
+    assert client_address("::1", "203.0.113.7, 10.2.2.2", trusted) == "203.0.113.7"
+    # The client may write anything left of what the proxy appended: that is not believed.
+    assert client_address("10.0.0.1", "6.6.6.6, 203.0.113.7", trusted) == "203.0.113.7"
+    # Not from a trusted proxy, or no proxy configured: the peer itself.
+    assert client_address("192.0.2.1", "203.0.113.7", trusted) == "192.0.2.1"
+    assert client_address("10.0.0.1", "203.0.113.7", []) == "10.0.0.1"
+    assert client_address("10.0.0.1", None, trusted) == "10.0.0.1"
+    # Only proxies in the chain: the left-most hop is the client.
+    assert client_address("10.0.0.1", "10.3.3.3, 10.4.4.4", trusted) == "10.3.3.3"
+    assert client_address(None, "203.0.113.7", trusted) == "unknown"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from typing import Any
 
 import pytest
@@ -74,6 +75,23 @@ def test_lookup_of_a_packed_bottle_verifies_independently(admin: TestClient) -> 
     packed = body["entries"][body["custody"][1]["entry"]]
     assert packed["member"]["item"] == "/" + path_of(h.bottles[3])
     assert packed["member"]["size"] == 6
+
+
+def test_large_code_lists_prove_membership_from_stored_subtrees(admin: TestClient) -> None:
+    # 600 codes in one commissioning entry: more than SMALL_LIST, so the proof nodes are read
+    # as slices of the stored subtrees (with the ledger's tree nodes, in one query).
+    h = make_history(admin, bottles=600)
+    settle(admin)
+    for uri in (h.bottles[0], h.bottles[517], h.bottles[599]):
+        body = ok(lookup(admin, uri))
+        commissioned = body["entries"][body["custody"][0]["entry"]]
+        assert commissioned["member"]["size"] == 600
+        assert commissioned["member"]["item"] == "/" + path_of(uri)
+        verify_everything(body)
+    # A second lookup of the same bottle, its proofs now cached, is the same answer.
+    again = ok(lookup(admin, h.bottles[517]))
+    assert again["entries"] == ok(lookup(admin, h.bottles[517]))["entries"]
+    verify_everything(again)
 
 
 def test_unknown_serial_of_a_known_lot_leaks_nothing(admin: TestClient) -> None:
@@ -156,3 +174,41 @@ def test_rate_limit_per_client(settings: Settings, signer: object) -> None:
     assert [c.status_code for c in codes[:3]] == [404, 404, 404]
     assert codes[3].status_code == 429
     assert int(codes[3].headers["Retry-After"]) >= 1
+
+
+def test_rate_limit_keys_the_forwarded_client_only_behind_a_trusted_proxy(
+    settings: Settings, signer: object
+) -> None:
+    tight = settings.model_copy(
+        update={
+            "lookup_burst": 2,
+            "lookup_rate_per_s": 0.01,
+            "trusted_proxies": [ipaddress.ip_network("10.0.0.0/8")],
+        }
+    )
+    url, accept = "/01/06901234567892", {"Accept": "application/json"}
+
+    def statuses(client: TestClient, forwarded: str) -> list[int]:
+        headers = {**accept, "X-Forwarded-For": forwarded}
+        return [client.get(url, headers=headers).status_code for _ in range(3)]
+
+    app = create_app(tight)
+    with TestClient(app, client=("10.1.2.3", 5000)) as proxy:
+        # Behind the trusted proxy each consumer has a bucket of their own, found right to
+        # left past the proxies' own hops; a client's forged left-most entry changes nothing.
+        assert statuses(proxy, "203.0.113.7") == [404, 404, 429]
+        assert statuses(proxy, "198.51.100.9, 10.9.9.9") == [404, 404, 429]
+        assert proxy.get(url, headers={**accept, "X-Forwarded-For": "1.1.1.1, 198.51.100.9"})
+        forged = proxy.get(url, headers={**accept, "X-Forwarded-For": "1.1.1.1, 198.51.100.9"})
+        assert forged.status_code == 429
+    with TestClient(app, client=("192.0.2.50", 5000)) as direct:
+        # Anyone else's X-Forwarded-For is ignored: a new value each time does not help.
+        codes = [
+            direct.get(url, headers={**accept, "X-Forwarded-For": f"203.0.113.{i}"}).status_code
+            for i in range(3)
+        ]
+        assert codes == [404, 404, 429]
+    # Nothing in the limiter holds an address: buckets are keyed by a keyed hash.
+    buckets = app.state.trace_lookup_buckets
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in buckets._buckets)
+    assert not any(b"203.0.113" in k or b"10.1.2.3" in k for k in buckets._buckets)

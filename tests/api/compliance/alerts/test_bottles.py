@@ -3,12 +3,17 @@ consumers there; detected incrementally, scan by scan, and in a batch run."""
 
 from __future__ import annotations
 
+import pytest
+
 from api.compliance.alerts import repository as repo
-from api.compliance.alerts.runs import detect_for_scan
+from api.compliance.alerts import runs, screen
+from api.compliance.alerts.runs import Places, detect_for_scan
 from api.compliance.detection.thresholds import Thresholds
+from api.compliance.geo.gazetteer import gazetteer
 from api.trace.codes import custody
 from api.trace.codes import repository as code_repo
 from api.trace.codes.service import Code, CodeKind, CodeState, generate, get_code, to_code
+from api.trace.resolver.repository import scan_stats
 from tests.api.compliance.alerts.scenario import scan
 from tests.api.shipments.flow import Flow, serials
 
@@ -28,7 +33,9 @@ def bottles_for(flow: Flow, case: Code, count: int) -> list[Code]:
     return made
 
 
-def test_bottles_of_a_case_opened_abroad_are_tracked_after_unpacking(flow: Flow) -> None:
+def test_bottles_of_a_case_opened_abroad_are_tracked_after_unpacking(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w, sku = flow.w, flow.shop.sku1
     [case, home_case] = flow.codes(sku, 2)
     bottles = bottles_for(flow, case, 6)
@@ -47,35 +54,42 @@ def test_bottles_of_a_case_opened_abroad_are_tracked_after_unpacking(flow: Flow)
     for n, bottle in enumerate(home_bottles[:4]):
         scan(flow, bottle, f"home-{n}", CHENGDU)
     with w.db.writer.begin() as conn:
+        # A scan at home cannot change any finding: the screen says so, nothing is judged.
+        assert not screen.may_change_findings(conn, home_bottles[0].id, th, Places(gazetteer()).of)
         assert detect_for_scan(conn, home_bottles[0].id, th).raised == 0
 
     # The diverted case: its bottles scanned in Guangzhou by three consumers, before anyone
-    # knows it was opened there. Two consumers are not yet an alert; the third is.
+    # knows it was opened there. Two consumers are not yet an alert; the third is — raised
+    # by the scan itself (the resolver's incremental detection), no batch run needed.
+    key = f"diversion:{w.ids['D-A']}:{case.id}"
     for n, bottle in enumerate(bottles[:2]):
         scan(flow, bottle, f"canton-{n}", GUANGZHOU)
         with w.db.writer.begin() as conn:
+            assert screen.may_change_findings(conn, bottle.id, th, Places(gazetteer()).of)
+            assert repo.alerts_by_keys(conn, [key]) == {}
             assert detect_for_scan(conn, bottle.id, th).raised == 0
     scan(flow, bottles[2], "canton-2", GUANGZHOU)
     with w.db.writer.begin() as conn:
+        weak = repo.alerts_by_keys(conn, [key]).get(key)
         report = detect_for_scan(conn, bottles[2].id, th)
-        assert report.raised == 1 and report.mode == "incremental"
-        [alert_id] = report.alert_ids
-        weak = repo.get_alert(conn, alert_id)
+        assert (report.raised, report.updated) == (0, 0)  # already raised, nothing new
     assert weak is not None and weak.strength == "weak" and weak.score == 108
     assert weak.code_id == case.id and weak.dealer_id == w.ids["D-A"]
     assert [s["signal"] for s in weak.signals] == ["consumer_scans_outside"]
     assert sorted(o["code"].rsplit("/", 1)[1] for o in weak.observations) == sorted(
         serials(bottles[:3])
     )
+    alert_id = weak.alert_id
 
-    # Then the case turns out to have been opened at D-B's store in Guangzhou.
+    # Then the case turns out to have been opened at D-B's store in Guangzhou; the next
+    # consumer scan updates the alert with it.
     with w.db.writer.begin() as conn:
         custody.unpack(conn, get_code(conn, case.serial), location=w.ids["S-B1"])
     scan(flow, bottles[3], "canton-3", GUANGZHOU)
     with w.db.writer.begin() as conn:
-        report = detect_for_scan(conn, bottles[3].id, th)
-        assert (report.raised, report.updated) == (0, 1)
         strong = repo.get_alert(conn, alert_id)
+        report = detect_for_scan(conn, bottles[3].id, th)
+        assert (report.raised, report.updated) == (0, 0)
     assert strong is not None and strong.strength == "strong" and strong.revision == 2
     assert [s["signal"] for s in strong.signals] == ["opened_outside", "consumer_scans_outside"]
     assert strong.score == 100 + 12 * 16
@@ -85,3 +99,14 @@ def test_bottles_of_a_case_opened_abroad_are_tracked_after_unpacking(flow: Flow)
     run = flow.ok(w.post("compliance", "/v1/compliance/detection/run"))
     assert (run["raised"], run["updated"]) == (0, 0)
     assert run["findings"] == {"diversion:strong": 1}
+
+    # Two scans of the case racing: the other transaction raised the alert after this one
+    # looked for it. The insert conflicts; the scan is still answered and recorded, and the
+    # alert stands as the other raised it.
+    monkeypatch.setattr(runs.repo, "alerts_by_keys", lambda conn, keys: {})
+    scan(flow, bottles[4], "canton-4", GUANGZHOU)
+    with w.db.writer.begin() as conn:
+        after = repo.get_alert(conn, alert_id)
+        recorded, _, _ = scan_stats(conn, bottles[4].id)
+    assert recorded == 1
+    assert after is not None and after.revision == 2

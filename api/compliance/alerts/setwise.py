@@ -1,0 +1,486 @@
+"""Batch detection as set-based SQL: the database judges every scan, Python the few suspects.
+
+The pure detector (``api.compliance.detection``) states the rules; fed every movement and
+every scan it costs ~170 µs a scan in Python. Here the same rules run as a handful of
+statements inside the database (window functions; PostgreSQL, or SQLite ≥ 3.25 for the
+tests) over temporary tables, and only what can become a finding comes back to Python:
+
+1. ``cd_parties`` / ``cd_places``: every party and every distinct scan position with its
+   GB/T 2260 place and region, placed in Python (the gazetteer; a few thousand rows).
+2. ``cd_moves`` → ``cd_marked``: every ledger-recorded movement of a case, in the detector's
+   order (time, kind, entry id), each marked as an allocation (HQ → a dealer's party), a
+   return (HQ-side received) or neither; the case's dealer at each movement is the last
+   marker before it.
+3. ``cd_spans``: allocation spans (a dealer's custody from its first allocation until
+   another dealer's or a return) — stored as ``compliance_allocations`` by
+   ``INSERT … SELECT``.
+4. Strong: movements at a party outside the regions of the case's dealer then.
+5. Weak: each code's first scan per city outside the regions of its case's dealer then.
+6. Clones: codes that *could* be clones (more scans than ``max_devices``, or scans spread
+   wider than ``min_travel_km``), whose scans Python judges with the detector's own rule.
+
+The rows come back into a :class:`Detector` (its ``add_strong``, ``add_foreign_scan`` and
+``add_clone_scans``), so findings, scores and evidence are the pure detector's, and a test
+asserts that on the ground-truth generator both paths agree signal for signal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, column, select, table, text
+
+from api.channel.admin_codes import city_of
+from api.compliance.alerts import sources
+from api.compliance.detection.detector import Detector, Span
+from api.compliance.detection.model import (
+    Allocation,
+    Movement,
+    MovementKind,
+    PartyInfo,
+    ScanPoint,
+    Territory,
+)
+from api.compliance.detection.thresholds import Thresholds
+
+KM_PER_CENTI_DEGREE = 6_371.0088 * math.pi / 180 / 100
+"""An arc of a hundredth of a degree on the channel's Earth (``api.channel.geo``)."""
+NOWHERE = -1_000_000
+"""Stands for a missing coordinate in join keys (coordinates are within ±18,000)."""
+_KINDS = {
+    0: MovementKind.SHIPPED,
+    1: MovementKind.RECEIVED,
+    2: MovementKind.SCANNED_IN,
+    3: MovementKind.OPENED,
+}
+"""The ``ord`` of a movement in SQL: the detector's order of kinds at the same second."""
+TEMP_TABLES: tuple[str, ...] = ("cd_weak", "cd_loose", "cd_spans", "cd_current", "cd_moves")
+TEMP_TABLES += ("cd_transfers", "cd_places", "cd_parties")
+_spans = table(
+    "cd_spans",
+    column("case_id", BigInteger),
+    column("n"),
+    column("gtin"),
+    column("dealer_id"),
+    column("start_at"),
+    column("entry_id"),
+    column("until"),
+)
+
+
+class _Dialect:
+    """The few expressions that differ between PostgreSQL and SQLite."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.pg = conn.dialect.name == "postgresql"
+
+    def epoch(self, column: str) -> str:
+        if self.pg:
+            return f"CAST(EXTRACT(epoch FROM {column}) AS BIGINT)"
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+    def ledger_payload(self) -> str:
+        """A ledger entry's payload (``l.data`` is the entry's canonical JSON)."""
+        if self.pg:
+            return "(convert_from(l.data, 'UTF8')::jsonb -> 'payload')"
+        return "json_extract(CAST(l.data AS TEXT), '$.payload')"
+
+    def outbox_payload(self) -> str:
+        return "o.payload::jsonb" if self.pg else "o.payload"
+
+    def field(self, payload: str, name: str) -> str:
+        if self.pg:
+            return f"({payload} ->> '{name}')"
+        return f"json_extract({payload}, '$.{name}')"
+
+    def first_of(self, column: str) -> str:
+        if self.pg:
+            return f"({column}::json ->> 0)"
+        return f"json_extract({column}, '$[0]')"
+
+    def fence(self) -> str:
+        """Ends a subquery the planner must not fold into its caller (its row's expressions
+        are computed once, not once per use)."""
+        return "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
+
+    def ordinal(self, at: str, ord: str, entry_id: str) -> str:
+        """A string that sorts as (at, ord, entry_id) do, ending in chr(1) before a suffix."""
+        if self.pg:
+            return f"lpad({at}::text, 12, '0') || {ord} || {entry_id} || chr(1)"
+        return f"printf('%012d', {at}) || {ord} || {entry_id} || char(1)"
+
+    def after_ordinal(self, value: str) -> str:
+        if self.pg:
+            return f"split_part({value}, chr(1), 2)"
+        return f"substr({value}, instr({value}, char(1)) + 1)"
+
+    def binary(self, column: str) -> str:
+        """Code-point order, as Python sorts strings."""
+        return f'{column} COLLATE "C"' if self.pg else column
+
+    def timestamp(self, seconds: str) -> str:
+        if self.pg:
+            return f"to_timestamp({seconds})"
+        return f"datetime({seconds}, 'unixepoch') || '.000000'"
+
+    def shanghai_month(self, seconds: str) -> str:
+        if self.pg:
+            return f"to_char(to_timestamp({seconds}) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+        return f"strftime('%Y-%m', {seconds} + 28800, 'unixepoch')"  # UTC+8, no DST
+
+
+def detect_all(
+    conn: Connection, thresholds: Thresholds, place_of: Callable[[sources.ScanRow], str | None]
+) -> Detector:
+    """Judge every case and scan; the returned detector holds only what bears on findings
+    (its ``timelines`` hold the spans of suspect cases only: all spans are stored by
+    :func:`store_allocations`)."""
+    sql = _Dialect(conn)
+    _drop(conn)
+    if sql.pg:
+        # Every statement here reads whole tables: hash joins and sorts in memory, not a
+        # million index probes planned from a temporary table's missing statistics.
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(text("SET LOCAL enable_nestloop = off"))
+    parties = sources.load_parties(conn)
+    territory = sources.load_territory(conn, parties)
+    detector = Detector(parties, territory, thresholds)
+    _party_table(conn, parties, territory)
+    detector.scans = _place_table(conn, territory, place_of)
+    detector.movements = _movement_tables(conn, sql)
+    _analyze(conn, sql, "cd_spans")
+    strong = _strong_rows(conn)
+    weak = _weak_rows(conn, sql)
+    suspects = _clone_suspects(conn, thresholds)
+    rows = list(sources.scan_rows(conn, suspects)) if suspects else []
+    cases = {r[1] for r in strong} | {r[1] for r in weak}
+    cases |= {r.case_id for r in rows if r.case_id is not None}
+    _load_spans(conn, detector, sorted(cases))
+    clones = _judge_clones(detector, rows, place_of)
+    for dealer, case_id, kind, at, entry_id, party in strong:
+        move = Movement(str(case_id), "", at, _KINDS[kind], party, entry_id)
+        detector.add_strong(dealer, str(case_id), move, parties[party])
+    for dealer, case_id, city, code_id, scan_id, at, place, device in weak:
+        if code_id not in clones:
+            point = ScanPoint(scan_id, at, bytes(device) if device is not None else None, place)
+            detector.add_foreign_scan(dealer, str(case_id), city, str(code_id), point)
+    return detector
+
+
+def store_allocations(conn: Connection) -> None:
+    """Replace ``compliance_allocations`` with the spans of the last :func:`detect_all`."""
+    sql = _Dialect(conn)
+    conn.execute(text("DELETE FROM compliance_allocations"))
+    conn.execute(
+        text(
+            "INSERT INTO compliance_allocations "
+            "(case_id, entry_id, dealer_id, region_id, gtin, allocated_at, month) "
+            f"SELECT sp.case_id, sp.entry_id, sp.dealer_id, p.region_id, sp.gtin, "
+            f"{sql.timestamp('sp.start_at')}, {sql.shanghai_month('sp.start_at')} "
+            "FROM cd_spans sp LEFT JOIN cd_parties p ON p.party_id = sp.dealer_id"
+        )
+    )
+
+
+def drop_tables(conn: Connection) -> None:
+    """The temporary tables of a run (also dropped at the start of the next)."""
+    _drop(conn)
+
+
+def _drop(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("RESET work_mem"))
+        conn.execute(text("RESET enable_nestloop"))
+    for name in TEMP_TABLES:
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _analyze(conn: Connection, sql: _Dialect, *tables: str) -> None:
+    # Autovacuum never analyzes temporary tables: without statistics PostgreSQL plans the
+    # joins over them as if they held a thousand rows.
+    if sql.pg:
+        for table in tables:
+            conn.execute(text(f"ANALYZE {table}"))
+
+
+def _party_table(conn: Connection, parties: dict[str, PartyInfo], territory: Territory) -> None:
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_parties (party_id VARCHAR(40) PRIMARY KEY, "
+            "dealer_id VARCHAR(40), hq_side INTEGER NOT NULL, admin_code VARCHAR(6), "
+            "region_id VARCHAR(40))"
+        )
+    )
+    rows = [
+        {
+            "party_id": p.party_id,
+            "dealer_id": p.dealer_id,
+            "hq_side": int(p.hq_side),
+            "admin_code": p.admin_code,
+            "region_id": territory.region_of(p.admin_code) if p.admin_code else None,
+        }
+        for p in parties.values()
+    ]
+    _insert(conn, "cd_parties", rows)
+
+
+def _place_table(
+    conn: Connection, territory: Territory, place_of: Callable[[sources.ScanRow], str | None]
+) -> int:
+    """Every distinct recorded position, placed; returns how many scans there are."""
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_places (lat_k INTEGER NOT NULL, lon_k INTEGER NOT NULL, "
+            "prov_k VARCHAR(20) NOT NULL, city_k VARCHAR(20) NOT NULL, place VARCHAR(6) NOT NULL, "
+            "city_code VARCHAR(6) NOT NULL, region_id VARCHAR(40), "
+            "PRIMARY KEY (lat_k, lon_k, prov_k, city_k))"
+        )
+    )
+    positions = conn.execute(
+        text(
+            "SELECT lat_centi, lon_centi, province, city, COUNT(*) FROM trace_scans "
+            "GROUP BY lat_centi, lon_centi, province, city"
+        )
+    ).all()
+    rows = []
+    for lat, lon, province, city, _ in positions:
+        place = place_of(sources.ScanRow(0, None, 0, 0, None, lat, lon, province, city))
+        if place is None:
+            continue
+        rows.append(
+            {
+                "lat_k": NOWHERE if lat is None else lat,
+                "lon_k": NOWHERE if lon is None else lon,
+                "prov_k": province or "",
+                "city_k": city or "",
+                "place": place,
+                "city_code": city_of(place),
+                "region_id": territory.region_of(place),
+            }
+        )
+    _insert(conn, "cd_places", rows)
+    return sum(int(p[4]) for p in positions)
+
+
+def _movement_tables(conn: Connection, sql: _Dialect) -> int:
+    """``cd_moves``, ``cd_current`` (each movement with the case's dealer then) and
+    ``cd_spans``; returns how many movements there are."""
+    # 1. Transfers: each entry's from and to as the ledger (or the outbox) says, its payload
+    # parsed once however many cases it lists.
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_transfers AS "
+            f"SELECT entry_id, ord, at, {sql.field('p', 'to')} AS party, "
+            f"{sql.field('p', 'from')} AS sender FROM ("
+            f"SELECT e.entry_id, {sql.epoch('e.at')} AS at, "
+            "CASE WHEN e.kind = 'transfer.shipped' THEN 0 ELSE 1 END AS ord, "
+            f"CASE WHEN l.entry_id IS NOT NULL THEN {sql.ledger_payload()} "
+            f"ELSE {sql.outbox_payload()} END AS p "
+            "FROM trace_code_events e "
+            "LEFT JOIN ledger_entries l ON l.entry_id = e.entry_id "
+            "LEFT JOIN ledger_outbox o ON o.entry_id = e.entry_id "
+            f"WHERE e.kind IN ('transfer.shipped', 'transfer.received') {sql.fence()}) x"
+        )
+    )
+    _analyze(conn, sql, "cd_transfers")
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_moves AS "
+            "SELECT i.code_id AS case_id, c.gtin AS gtin, t.at, t.ord, t.entry_id, t.party, "
+            "t.sender FROM cd_transfers t "
+            "JOIN trace_code_index i ON i.entry_id = t.entry_id "
+            "JOIN trace_codes c ON c.id = i.code_id AND c.kind = 'case' "
+            # 2. Openings, where they happened.
+            f"UNION ALL SELECT e.parent_id, c.gtin, {sql.epoch('e.at')}, 3, e.entry_id, "
+            "e.location, NULL FROM trace_code_events e "
+            "JOIN trace_codes c ON c.id = e.parent_id "
+            "WHERE e.event = 'unpacked' AND e.location IS NOT NULL AND e.location <> '' "
+            # 3. Cases scanned in on receipt that no shipment to the receiver carried.
+            f"UNION ALL SELECT ss.code_id, ss.gtin, {sql.epoch('ss.scanned_at')}, 2, "
+            f"{sql.first_of('sh.received_entries')}, sh.to_party_id, NULL "
+            "FROM shipment_scans ss JOIN shipments sh ON sh.shipment_id = ss.shipment_id "
+            "WHERE ss.phase = 'extra'"
+        )
+    )
+    movements = conn.execute(
+        text("SELECT COUNT(*) FROM cd_moves WHERE party IS NOT NULL AND entry_id IS NOT NULL")
+    ).scalar_one()
+    # A marker: the dealer a movement allots the case to, or '' for a return to HQ. The
+    # case's dealer at a movement is the latest marker up to it: one running MAX over
+    # markers prefixed with their position, in the same window (and sort) as the numbering.
+    key = sql.ordinal("m.at", "m.ord", "m.entry_id")
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_current AS "
+            f"SELECT x.*, {sql.after_ordinal('x.latest')} AS dealer_id FROM ("
+            "SELECT m.*, ROW_NUMBER() OVER w AS n, "
+            f"MAX({sql.binary(f'CASE WHEN m.marker IS NOT NULL THEN {key} || m.marker END')})"
+            " OVER w AS latest FROM ("
+            "SELECT m.case_id, m.gtin, m.at, m.ord, m.entry_id, m.party, p.admin_code, "
+            "p.region_id AS party_region, p.hq_side, "
+            "CASE WHEN m.ord IN (0, 1) AND s.hq_side = 1 AND p.dealer_id IS NOT NULL "
+            "THEN p.dealer_id WHEN p.hq_side = 1 AND m.ord = 1 THEN '' END AS marker "
+            "FROM cd_moves m JOIN cd_parties p ON p.party_id = m.party "
+            "LEFT JOIN cd_parties s ON s.party_id = m.sender "
+            "WHERE m.entry_id IS NOT NULL) m "
+            f"WINDOW w AS (PARTITION BY m.case_id ORDER BY m.at, m.ord, {sql.binary('m.entry_id')} "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) x"
+        )
+    )
+    # Spans start at an allocation to another dealer than the current one (or to any after
+    # a return) and end at the next start or at a return that ended a span.
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_spans AS "
+            "SELECT case_id, n, gtin, at AS start_at, entry_id, marker AS dealer_id, until "
+            "FROM (SELECT b.*, LEAD(b.at) OVER (PARTITION BY b.case_id ORDER BY b.n) AS until "
+            "FROM (SELECT case_id, n, gtin, at, entry_id, marker, "
+            "LAG(marker) OVER (PARTITION BY case_id ORDER BY n) AS prev "
+            "FROM cd_current WHERE marker IS NOT NULL) b "
+            "WHERE (b.marker <> '' AND (b.prev IS NULL OR b.prev <> b.marker)) "
+            "OR (b.marker = '' AND b.prev IS NOT NULL AND b.prev <> '')) s "
+            "WHERE marker <> ''"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_cd_spans_case ON cd_spans (case_id, start_at)"))
+    return int(movements)
+
+
+def _strong_rows(conn: Connection) -> list[Any]:
+    return list(
+        conn.execute(
+            text(
+                "SELECT c.dealer_id, c.case_id, c.ord, c.at, c.entry_id, c.party FROM cd_current c "
+                "WHERE c.marker IS NULL AND c.hq_side = 0 AND c.dealer_id IS NOT NULL "
+                "AND c.dealer_id <> '' AND c.admin_code IS NOT NULL AND NOT EXISTS ("
+                "SELECT 1 FROM dealer_regions dr "
+                "WHERE dr.dealer_id = c.dealer_id AND dr.region_id = c.party_region) "
+                "ORDER BY c.case_id, c.n"
+            )
+        ).all()
+    )
+
+
+def _weak_rows(conn: Connection, sql: _Dialect) -> list[Any]:
+    """Each code's first scan per city outside its case's dealer's regions, in the order
+    the detector reads scans (code, then time)."""
+    # A bottle out of an opened case keeps no parent: its case is the one it was last
+    # packed in (only looked up for codes that were scanned).
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_loose AS SELECT code_id, parent_id AS case_id FROM ("
+            "SELECT i.code_id, e.parent_id, ROW_NUMBER() OVER (PARTITION BY i.code_id "
+            "ORDER BY e.at DESC) AS r FROM trace_code_index i "
+            "JOIN trace_code_events e ON e.entry_id = i.entry_id "
+            "JOIN trace_codes c ON c.id = i.code_id "
+            "WHERE e.event = 'packed' AND e.parent_id IS NOT NULL AND c.kind <> 'case' "
+            "AND c.parent_id IS NULL "
+            "AND EXISTS (SELECT 1 FROM trace_scans s WHERE s.code_id = i.code_id)) x "
+            "WHERE r = 1"
+        )
+    )
+    _analyze(conn, sql, "cd_loose", "cd_places")
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE cd_weak AS "
+            "SELECT dealer_id, case_id, city_code, code_id, scan_id, at, at_ts, place, device "
+            "FROM (SELECT sp.dealer_id, x.*, ROW_NUMBER() OVER ("
+            "PARTITION BY x.code_id, x.city_code ORDER BY x.at_ts, x.scan_id) AS k FROM ("
+            f"SELECT s.id AS scan_id, s.code_id, s.at AS at_ts, {sql.epoch('s.at')} AS at, "
+            "s.device_hash AS device, pl.place, pl.city_code, pl.region_id, "
+            "CASE WHEN c.kind = 'case' THEN c.id WHEN c.parent_id IS NOT NULL "
+            "THEN c.parent_id ELSE lo.case_id END AS case_id "
+            "FROM trace_scans s JOIN trace_codes c ON c.id = s.code_id "
+            f"JOIN cd_places pl ON pl.lat_k = COALESCE(s.lat_centi, {NOWHERE}) "
+            f"AND pl.lon_k = COALESCE(s.lon_centi, {NOWHERE}) "
+            "AND pl.prov_k = COALESCE(s.province, '') AND pl.city_k = COALESCE(s.city, '') "
+            "LEFT JOIN cd_loose lo ON lo.code_id = s.code_id) x "
+            "JOIN cd_spans sp ON sp.case_id = x.case_id AND sp.start_at <= x.at "
+            "AND (sp.until IS NULL OR x.at < sp.until) "
+            "WHERE NOT EXISTS (SELECT 1 FROM dealer_regions dr "
+            "WHERE dr.dealer_id = sp.dealer_id AND dr.region_id = x.region_id)) y "
+            "WHERE k = 1"
+        )
+    )
+    return list(
+        conn.execute(
+            text(
+                "SELECT dealer_id, case_id, city_code, code_id, scan_id, at, place, device "
+                "FROM cd_weak ORDER BY code_id, at_ts, scan_id"
+            )
+        ).all()
+    )
+
+
+def _clone_suspects(conn: Connection, th: Thresholds) -> list[int]:
+    """Codes the clone rule might fire on: more scans than devices allowed, or scans spread
+    over more than ``min_travel_km`` (a bound: the great-circle distance between two points
+    is at most the arc along the meridian plus the arc along the parallel, each at most
+    ``KM_PER_CENTI_DEGREE`` per hundredth of a degree)."""
+    rows = conn.execute(
+        text(
+            "SELECT code_id FROM trace_scans GROUP BY code_id HAVING COUNT(*) > :devices "
+            "OR (COUNT(lat_centi) > 1 AND COUNT(lon_centi) > 1 AND "
+            "(MAX(lat_centi) - MIN(lat_centi) + MAX(lon_centi) - MIN(lon_centi)) * :km "
+            ">= :travel) ORDER BY code_id"
+        ),
+        {
+            "devices": th.max_devices,
+            "km": KM_PER_CENTI_DEGREE * 1.001,
+            "travel": th.min_travel_km,
+        },
+    )
+    return [int(r[0]) for r in rows]
+
+
+def _load_spans(conn: Connection, detector: Detector, case_ids: Sequence[int]) -> None:
+    for chunk in _chunks(case_ids):
+        rows = conn.execute(
+            select(
+                _spans.c.case_id,
+                _spans.c.gtin,
+                _spans.c.dealer_id,
+                _spans.c.start_at,
+                _spans.c.entry_id,
+                _spans.c.until,
+            )
+            .where(sources.among(conn, _spans.c.case_id, chunk))
+            .order_by(_spans.c.case_id, _spans.c.n)
+        )
+        for case_id, gtin, dealer, start, entry_id, until in rows:
+            case = str(case_id)
+            span = Span(Allocation(case, gtin, dealer, int(start), entry_id))
+            span.until = int(until) if until is not None else None
+            detector.timelines.setdefault(case, []).append(span)
+
+
+def _judge_clones(
+    detector: Detector,
+    rows: Iterable[sources.ScanRow],
+    place_of: Callable[[sources.ScanRow], str | None],
+) -> set[int]:
+    """Run the detector's clone rule over the suspects' scans; the codes it found cloned."""
+    cloned: set[int] = set()
+    for code_id, case_id, points in sources.points_by_code(rows, place_of):
+        case = str(case_id) if case_id is not None else None
+        if detector.add_clone_scans(str(code_id), case, points):
+            cloned.add(code_id)
+    return cloned
+
+
+def _insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    names = list(rows[0])
+    statement = text(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+    )
+    for chunk in _chunks(rows):
+        conn.execute(statement, list(chunk))
+
+
+def _chunks(items: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,35 @@
+"""The alerts list's SKU and date-range filters (what the compliance console filters by)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from api.trace.common import SHANGHAI
+from tests.api.compliance.alerts.scenario import build
+from tests.api.shipments.flow import Flow
+
+
+def test_alerts_filter_by_sku_and_detection_day(flow: Flow) -> None:
+    s = build(flow)
+    s.run()
+    w, sku = flow.w, flow.shop.sku1
+    assert {a["gtin"] for a in s.alerts("compliance")} == {sku}
+    assert len(s.alerts("compliance", gtin=sku)) == 2
+    assert s.alerts("compliance", gtin=flow.shop.sku2) == []
+    today = datetime.now(SHANGHAI).date()
+    day = today.isoformat()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert len(s.alerts("compliance", since=day, until=day)) == 2
+    assert len(s.alerts("compliance", since=yesterday)) == 2
+    assert s.alerts("compliance", until=yesterday) == []
+    assert s.alerts("compliance", since=tomorrow) == []
+    both = s.alerts("compliance", kind="clone", gtin=sku, since=day)
+    assert [a["kind"] for a in both] == ["clone"]
+
+    r = w.get("compliance", "/v1/compliance/alerts", params={"since": day, "until": yesterday})
+    assert r.status_code == 422 and "date range is empty" in r.json()["error"]["message"]
+    r = w.get("compliance", "/v1/compliance/alerts", params={"gtin": "12345"})
+    assert r.status_code == 422
+    r = w.get("compliance", "/v1/compliance/alerts", params={"since": "2026-13-01"})
+    assert r.status_code == 422

@@ -1,0 +1,123 @@
+"""Booking on a card read without a lock: a card that moved in between books nothing, and the
+operation decides again on the card locked (both databases).
+
+A concurrent transaction that commits between an operation's read and its booking is played
+here by the same change made inside the operation's own transaction, right after the read:
+to the booking's ``WHERE version = :read`` the two look the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+
+from api.db import Database
+from api.errors import AppError
+from api.stored_value import members
+from api.stored_value import repository as repo
+from api.stored_value.privacy import MemberKeys
+from tests.api.stored_value.till import Till
+
+
+def _between_read_and_booking(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[Connection, str], None]
+) -> list[bool]:
+    """Run ``change`` right after each claim's read of the card; record each booking's
+    outcome, checking that a refused booking wrote nothing."""
+    claim, book = repo.claim_request, repo.book
+    booked: list[bool] = []
+
+    def claim_then_change(conn: Connection, *args: Any) -> Any:
+        outcome = claim(conn, *args)
+        card_of = args[-1]
+        if outcome[0] and card_of is not None:
+            change(conn, card_of)
+        return outcome
+
+    def book_and_check(conn: Connection, booking: repo.Booking) -> bool:
+        done = book(conn, booking)
+        booked.append(done)
+        if not done:
+            params = {"j": booking.journal["journal_id"], "k": booking.request_key}
+            for query in (
+                "SELECT count(*) FROM stored_value_journal WHERE journal_id = :j",
+                "SELECT count(*) FROM stored_value_postings WHERE journal_id = :j",
+                "SELECT count(*) FROM ledger_outbox WHERE entry_id = :j",
+                "SELECT count(*) FROM stored_value_requests WHERE idempotency_key = :k "
+                "AND response <> ''",
+            ):
+                assert conn.execute(text(query), params).scalar_one() == 0, query
+        return done
+
+    monkeypatch.setattr(repo, "claim_request", claim_then_change)
+    monkeypatch.setattr(repo, "book", book_and_check)
+    return booked
+
+
+def test_a_spend_decided_on_a_card_that_moved_is_decided_again_under_the_lock(
+    till: Till, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = till.register().member_id
+    till.top_up(m, 10_000)
+
+    def spend_elsewhere(conn: Connection, member_id: str) -> None:
+        conn.execute(
+            text(
+                "UPDATE stored_value_accounts SET principal_fen = principal_fen - 7000, "
+                "version = version + 1 WHERE member_id = :m"
+            ),
+            {"m": member_id},
+        )
+
+    booked = _between_read_and_booking(monkeypatch, spend_elsewhere)
+    # Read 100.00 CNY, but 70.00 went meanwhile: the second decision sees 30.00 and refuses.
+    with pytest.raises(AppError) as refused:
+        till.spend(m, 5_000)
+    assert refused.value.code == "insufficient_balance"
+    assert booked == [False]
+    booked.clear()
+    out = till.spend(m, 2_000).result  # 30.00 left: booked on the second, locked read
+    assert booked == [False, True]
+    assert out.balance.total_fen == 1_000
+    monkeypatch.undo()
+    with db.engine.connect() as conn:
+        card = repo.read_card(conn, m, lock=False)
+        assert card is not None and card[1].principal_fen == 1_000
+        journal = "SELECT operation FROM stored_value_journal WHERE member_id = :m"
+        # the refused attempt rolled back whole; the other wrote its entry once
+        ops = sorted(conn.execute(text(journal), {"m": m}).scalars())
+        assert ops == ["spend", "top_up"]
+
+
+def test_a_top_up_racing_an_erasure_finds_the_member_gone(
+    till: Till, db: Database, keys: MemberKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = till.register().member_id  # balance 0: erasable
+
+    def erase(conn: Connection, member_id: str) -> None:
+        members.erase(conn, keys, member_id, datetime.now(UTC), till.store_id)
+
+    booked = _between_read_and_booking(monkeypatch, erase)
+    with pytest.raises(AppError) as gone:
+        till.top_up(m, 10_000)
+    assert gone.value.code == "member_erased"
+    assert booked == [False]
+
+
+def test_a_top_up_racing_a_real_name_registration_decides_on_the_new_cap(
+    till: Till, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = till.register().member_id
+    till.top_up(m, 90_000)
+
+    def bump(conn: Connection, member_id: str) -> None:
+        repo.touch_account(conn, member_id)  # what set_real_name does first
+
+    booked = _between_read_and_booking(monkeypatch, bump)
+    out = till.top_up(m, 5_000).result
+    assert booked == [False, True]
+    assert out.balance.total_fen == 95_000
