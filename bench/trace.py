@@ -82,7 +82,9 @@ def run(options: Options, base_url: str) -> list[Row]:
             note("integrating the tree and publishing a checkpoint")
             log.checkpoint_now()
             note("analysing the tables (planner statistics after the bulk load)")
-            with db.engine.connect() as conn:
+            # Committed: ANALYZE's statistics are transactional, and a rolled-back one leaves
+            # the planner guessing (it chose a sequential scan of every packing event).
+            with db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
             with db.engine.connect() as conn:
                 serials = [
@@ -389,7 +391,7 @@ def _serve_and_measure(
                     load_generator.submit(_load, port, ["/healthz"], clients, requests).result()
                 )
                 lookups.append(
-                    load_generator.submit(_load, port, paths, clients, requests).result()
+                    load_generator.submit(_load, port, paths, clients, requests, rep).result()
                 )
     finally:
         server.terminate()
@@ -432,10 +434,13 @@ def _serve_and_measure(
 LOOKUP_HEADERS = {"Accept": "application/json", "X-Device-Id": "bench-device"}
 
 
-def _load(port: int, paths: list[str], clients: int, requests: int) -> tuple[list[float], float]:
+def _load(
+    port: int, paths: list[str], clients: int, requests: int, rep: int = 0
+) -> tuple[list[float], float]:
     """``requests`` GETs spread over ``clients`` threads, each on one keep-alive connection;
     (latencies, requests per second). Run in a process of its own: ``http.client`` keeps the
-    generator's own cost per request small and the same for both endpoints."""
+    generator's own cost per request small and the same for both endpoints. Each repetition
+    ``rep`` draws other bottles (same seeds would re-scan the same ones, warm from the last)."""
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -464,7 +469,7 @@ def _load(port: int, paths: list[str], clients: int, requests: int) -> tuple[lis
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=worker, args=(rep * clients + i,)) for i in range(clients)]
     started = time.perf_counter()
     for t in threads:
         t.start()

@@ -137,10 +137,14 @@ def detect_for_scan(
     return _judge_case_of(conn, code_id, thresholds, actor)
 
 
-def scan_recorded(conn: Connection, code_id: int) -> RunReport:
+def scan_recorded(
+    conn: Connection, code_id: int, thresholds: Thresholds | None = None
+) -> RunReport:
     """The hook traceability calls once it recorded a consumer scan of ``code_id``, in the
-    same transaction: alerts the scan raises are written with it."""
-    thresholds = from_settings(get_settings())
+    same transaction: alerts the scan raises are written with it. ``thresholds``: the app's
+    (the process settings' when not given)."""
+    if thresholds is None:
+        thresholds = from_settings(get_settings())
     if not screen.may_change_findings(conn, code_id, thresholds, _places().of):
         return RunReport("incremental")
     try:

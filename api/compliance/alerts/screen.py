@@ -77,7 +77,7 @@ def _facts(conn: Connection) -> Any:
 
         def epoch(column: str) -> str:
             if pg:
-                return f"CAST(EXTRACT(epoch FROM {column}) AS BIGINT)"
+                return f"CAST(FLOOR(EXTRACT(epoch FROM {column})) AS BIGINT)"
             return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
         def ledger(field: str) -> str:

@@ -78,7 +78,7 @@ class _Dialect:
 
     def epoch(self, column: str) -> str:
         if self.pg:
-            return f"CAST(EXTRACT(epoch FROM {column}) AS BIGINT)"
+            return f"CAST(FLOOR(EXTRACT(epoch FROM {column})) AS BIGINT)"
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
     def ledger_payload(self) -> str:

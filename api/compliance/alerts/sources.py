@@ -59,10 +59,12 @@ outbox = OutboxEntry.__table__
 
 
 def epoch(conn: Connection, column: Any) -> ColumnElement[int]:
-    """Seconds since the epoch of a stored UTC time, computed by the database."""
+    """Whole seconds since the epoch of a stored UTC time, computed by the database and
+    truncated (as SQLite's ``strftime('%s')`` and Python's ``int(ts.timestamp())`` do: a cast
+    of PostgreSQL's fractional epoch would round)."""
     if conn.dialect.name == "sqlite":
         return cast(func.strftime("%s", column), Integer)
-    return cast(func.extract("epoch", column), BigInteger)
+    return cast(func.floor(func.extract("epoch", column)), BigInteger)
 
 
 def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:

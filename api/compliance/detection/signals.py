@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from api.channel.geo import distance_m
 from api.compliance.detection.model import MovementKind, ScanPoint
 from api.compliance.detection.thresholds import Thresholds
-from api.compliance.geo.gazetteer import distance_km
 
 
 class SignalName(StrEnum):
@@ -90,7 +90,10 @@ def observation(code: str, scan: ScanPoint) -> Observation:
 
 
 def clone_signals(code: str, scans: Sequence[ScanPoint], th: Thresholds) -> list[Signal]:
-    """The clone signals of one code, given all its scans in time order."""
+    """The clone signals of one code, given all its scans in time order.
+
+    The one home of the clone rules: compliance's alerts and the public lookup's
+    "suspicious" verdict (``api.trace.resolver.clones``) both judge by this function."""
     if len(scans) <= 1:
         return []
     out: list[Signal] = []
@@ -117,7 +120,7 @@ def clone_signals(code: str, scans: Sequence[ScanPoint], th: Thresholds) -> list
             continue
         if previous is not None:
             assert previous.lat_e6 is not None and previous.lon_e6 is not None
-            km = distance_km(previous.lat_e6, previous.lon_e6, s.lat_e6, s.lon_e6)
+            km = distance_m(previous.lat_e6, previous.lon_e6, s.lat_e6, s.lon_e6) / 1000
             hours = max((s.at - previous.at) / 3600, 1 / 60)
             if km > th.min_travel_km and km / hours > th.max_speed_kmh:
                 out.append(

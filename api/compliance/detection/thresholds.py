@@ -29,7 +29,8 @@ class Thresholds:
     with the default, three (108 points) open an alert and two (48) do not."""
     max_devices: int = 5
     """Clone: a genuine bottle is scanned by its buyer, a guest or two and perhaps the shop —
-    rarely more than five different phones (the traceability lookup uses the same limit)."""
+    rarely more than five different phones. The traceability lookup's verdict reads these
+    same clone thresholds (``api.trace.resolver.clones``)."""
     max_speed_kmh: int = 1000
     """Clone: faster than an airliner between two scans is impossible travel."""
     min_travel_km: int = 100

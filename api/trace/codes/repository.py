@@ -226,18 +226,23 @@ _EVENTS_OF = (
 )
 
 
+# The code's own list entries, read first whatever the planner's statistics say: without
+# them (after a bulk load, before ANALYZE) PostgreSQL scanned every packing event instead.
+_OWN_ENTRIES = (
+    select(index.c.entry_id)
+    .where(index.c.code_id == bindparam("code", type_=BigInteger))
+    .cte("own_entries")
+    .prefix_with("MATERIALIZED")
+)
+
 # The code and every case it was packed into, as a set of ids to join on: each side is then
 # an index lookup on the index table's (code_id, entry_id) key. (An ``OR code_id IN
 # (subquery)`` made PostgreSQL scan the whole index table: seconds at ten million codes.)
 _CODE_AND_CASES = union(
     select(bindparam("code", type_=BigInteger).label("code_id")),
     select(events.c.parent_id)
-    .join(index, index.c.entry_id == events.c.entry_id)
-    .where(
-        index.c.code_id == bindparam("code"),
-        events.c.event == "packed",
-        events.c.parent_id.is_not(None),
-    ),
+    .join(_OWN_ENTRIES, _OWN_ENTRIES.c.entry_id == events.c.entry_id)
+    .where(events.c.event == "packed", events.c.parent_id.is_not(None)),
 ).cte("code_and_cases")
 
 # With each row, what the lookup shows of it, saving a query each: the listed code's own

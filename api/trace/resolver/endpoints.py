@@ -13,8 +13,7 @@ import threading
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.config import Settings
-from api.db import Database
+from api.compliance.detection.thresholds import from_settings
 from api.deps import get_app_settings, get_db, get_log
 from api.errors import AppError
 from api.trace.resolver import html, service
@@ -39,7 +38,10 @@ class TooManyLookups(AppError):
     code = "too_many_requests"
 
 
-def rate_limit(request: Request, settings: Settings = Depends(get_app_settings)) -> None:
+async def rate_limit(request: Request) -> None:
+    """Per-client token buckets. ``async`` (it never blocks) so that FastAPI runs it on the event
+    loop: a sync dependency costs every lookup a hop through the thread pool."""
+    settings = get_app_settings(request)
     state = request.app.state
     buckets = getattr(state, "trace_lookup_buckets", None)
     if buckets is None:
@@ -88,12 +90,12 @@ def resolve(
     lat: float | None = Query(None, ge=-90, le=90, description="device latitude, if allowed"),
     lon: float | None = Query(None, ge=-180, le=180, description="device longitude"),
     _: None = Depends(rate_limit),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_app_settings),
 ) -> Response:
     """Product, batch, blend with base liquors, storage along the path with excursions,
     custody (regions and dates), scans and a verdict, with every ledger entry's inclusion
     proof against one checkpoint (`checkpoint`), and list-membership proofs for codes."""
+    # Read here rather than as sync dependencies: each of those is a thread-pool hop.
+    db, settings = get_db(request), get_app_settings(request)
     query = request.url.query
     uri = f"https://{settings.resolver_host}/01/{rest}" + (f"?{query}" if query else "")
     try:
@@ -121,6 +123,7 @@ def resolve(
             host=settings.resolver_host,
             verifier_key=get_log(request).signer.verifier_key(),
             scan=scan,
+            thresholds=from_settings(settings),
         )
     if as_json:
         # Serialised by pydantic-core straight to bytes: no intermediate dicts.

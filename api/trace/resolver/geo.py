@@ -7,8 +7,9 @@ capitals and other large cities of mainland China (centres to about 0.1°).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from api.channel.geo import distance_m
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +71,11 @@ MAX_DISTANCE_KM = 250.0
 """Beyond this from every listed city, a position is kept as no place at all."""
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine, mean Earth radius 6,371 km)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, a)))
-
-
 def nearest_city(lat: float, lon: float) -> City | None:
-    best = min(CITIES, key=lambda c: distance_km(lat, lon, c.lat, c.lon))
-    return best if distance_km(lat, lon, best.lat, best.lon) <= MAX_DISTANCE_KM else None
+    here = (round(lat * 1e6), round(lon * 1e6))
+
+    def km(c: City) -> float:
+        return distance_m(*here, round(c.lat * 1e6), round(c.lon * 1e6)) / 1000
+
+    best = min(CITIES, key=km)
+    return best if km(best) <= MAX_DISTANCE_KM else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from api.compliance.alerts import runs as compliance
+from api.compliance.detection.thresholds import Thresholds, from_settings
+from api.config import get_settings
 from api.errors import AppError, NotFound
 from api.trace import common, merkle_list
 from api.trace.batches import repository as batches
@@ -33,6 +34,7 @@ from api.trace.products.service import to_out as product_out
 from api.trace.resolver import geo, proofs
 from api.trace.resolver import repository as repo
 from api.trace.resolver.cache import TTLCache
+from api.trace.resolver.clones import clone_reasons
 from api.trace.resolver.schemas import (
     BaseLiquorInfo,
     BatchInfo,
@@ -48,10 +50,6 @@ from api.trace.resolver.schemas import (
 )
 from api.trace.storage import service as storage
 
-MAX_DEVICES = 5
-"""More distinct devices than this on one code looks like copied labels."""
-MAX_SPEED_KMH = 1000.0
-"""Faster than an airliner between two scans (cities over 100 km apart) is impossible travel."""
 WITHDRAWN = (CodeState.VOIDED, CodeState.DECOMMISSIONED)
 
 
@@ -90,7 +88,10 @@ def lookup(
     host: str,
     verifier_key: str,
     scan: ScanInput | None = None,
+    thresholds: Thresholds | None = None,
 ) -> LookupResult:
+    """``thresholds``: the clone rules' (compliance's), from the app's settings; the process
+    settings when not given."""
     if lot is None:
         product = products.get(conn, gtin)
         if product is None:
@@ -186,6 +187,7 @@ def lookup(
         verifier_key=verifier_key,
         scan=scan,
         latest=found.checkpoint if found is not None else None,
+        thresholds=thresholds if thresholds is not None else from_settings(get_settings()),
     )
 
 
@@ -204,6 +206,7 @@ def _code_lookup(
     verifier_key: str,
     scan: ScanInput | None,
     latest: repo.LatestCheckpoint | None,
+    thresholds: Thresholds,
 ) -> LookupResult:
     # 1. The code's history: its list entries, codes it replaced, its cases' custody. Its
     # usual rows carry the listed codes' keys and the sequenced entries themselves.
@@ -250,10 +253,10 @@ def _code_lookup(
     recorded = scan is not None and bool(scan.device_id)
     if scan is not None and recorded:
         count, first, devices = _record_scan(conn, code, scan)
-        compliance.scan_recorded(conn, code.id)  # diversion and clone alerts
+        compliance.scan_recorded(conn, code.id, thresholds)  # diversion and clone alerts
     else:
         count, first, devices = repo.scan_stats(conn, code.id)
-    reasons = _suspicions(conn, code, batch, devices, count)
+    reasons = _suspicions(conn, code, batch, count, thresholds)
     entries, cp = proofs.prove(conn, wanted, verifier_key, known, latest=latest, nodes=tree_nodes)
     storage.link_entries(legs, entries)
     withdrawn = batch["status"] == "recalled" or code.state in WITHDRAWN
@@ -441,7 +444,9 @@ def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> tuple[int, da
     )
 
 
-def _suspicions(conn: Connection, code: Code, batch: Any, devices: int, scans: int) -> list[str]:
+def _suspicions(
+    conn: Connection, code: Code, batch: Any, scans: int, thresholds: Thresholds
+) -> list[str]:
     reasons: list[str] = []
     if batch["status"] == "recalled":
         reasons.append(f"Batch {batch['lot']} was recalled: {batch['recall_reason']}")
@@ -457,28 +462,6 @@ def _suspicions(conn: Connection, code: Code, batch: Any, devices: int, scans: i
         )
     elif code.state is CodeState.VOIDED:
         reasons.append("This code was withdrawn and is on no genuine bottle.")
-    if devices > MAX_DEVICES:
-        reasons.append(
-            f"This code has been scanned on {devices} different devices; genuine codes are "
-            "rarely scanned by so many. The label may have been copied."
-        )
-    travel = _impossible_travel(repo.scans_of(conn, code.id)) if scans > 1 else None
-    if travel:
-        reasons.append(travel)
+    if scans > 1:  # compliance's clone rules, with its thresholds (``clones``)
+        reasons += clone_reasons(code.id, repo.scans_of(conn, code.id), thresholds)
     return reasons
-
-
-def _impossible_travel(scans: list[Any]) -> str | None:
-    placed = [s for s in scans if s["lat_centi"] is not None]
-    for a, b in itertools.pairwise(placed):
-        km = geo.distance_km(
-            a["lat_centi"] / 100, a["lon_centi"] / 100, b["lat_centi"] / 100, b["lon_centi"] / 100
-        )
-        hours = max((common.utc(b["at"]) - common.utc(a["at"])).total_seconds() / 3600, 1 / 60)
-        if km > 100 and km / hours > MAX_SPEED_KMH:
-            return (
-                f"Scanned in {a['city']} and then in {b['city']} ({km:,.0f} km) within "
-                f"{hours * 60:,.0f} minutes: no bottle travels that fast. The label may have "
-                "been copied."
-            )
-    return None
