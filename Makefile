@@ -23,6 +23,7 @@ run: $(STAMP) node-deps
 	$(BIN)/jiuyuan keys init
 	$(BIN)/jiuyuan demo seed
 	@echo "Jiuyuan on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
+	@echo "  clerk app: http://$(HOST):$(PORT)/app/clerk/   compliance console: http://$(HOST):$(PORT)/app/console/"
 	$(BIN)/jiuyuan anchor dev-chain -- $(BIN)/jiuyuan serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check and the whole suite (PostgreSQL half when JIUYUAN_TEST_POSTGRES_URL is set)
