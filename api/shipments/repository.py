@@ -238,6 +238,22 @@ def custody_of(
     return {r.serial: _custody(r) for r in rows}
 
 
+def lock_custody(conn: Connection, serials: Sequence[str]) -> dict[str, CustodyRow]:
+    """Custody rows of these codes, locked until the transaction ends (see ``custody_of``).
+
+    A case that moves gets a new custody row (``upsert_custody`` deletes and inserts), so a
+    lock that waited for a concurrent move finds the old row gone and returns nothing for it.
+    Lock again while that happens: a new statement sees the committed replacement and locks
+    it, and a case's absence is only believed once two locked reads agree on it."""
+    held = custody_of(conn, serials, for_update=True)
+    while len(held) < len(set(serials)):
+        again = custody_of(conn, serials, for_update=True)
+        if again.keys() == held.keys():
+            break
+        held = again
+    return held
+
+
 def all_custody(conn: Connection) -> dict[str, CustodyRow]:
     return {r.serial: _custody(r) for r in conn.execute(select(custody))}
 

@@ -151,7 +151,11 @@ def pick(
     fresh = [c for c in codes if c.serial not in already]
     planned = repo.lines_of(conn, shipment_id)
     counts = Counter(x.gtin for x in repo.scans_of(conn, shipment_id, "picked"))
-    held = repo.custody_of(conn, [c.serial for c in fresh])
+    # Lock the cases before reading where they are and whether another shipment picked them:
+    # every pick and dispatch of a case takes this lock first, so two scans of one case onto
+    # two shipments (or a scan racing the dispatch of the shipment that holds it) take turns
+    # and the second sees what the first wrote.
+    held = repo.lock_custody(conn, [c.serial for c in fresh])
     elsewhere = repo.picked_elsewhere(conn, [c.serial for c in fresh], shipment_id)
     shippable = TRANSITIONS["shipped"][0]
     for c in fresh:
@@ -236,7 +240,7 @@ def dispatch(conn: Connection, principal: Principal, shipment_id: str) -> Shipme
             "short pick, nothing dispatched: " + "; ".join(short), code="short_pick"
         )
     codes = get_codes(conn, [x.serial for x in picked])
-    held = repo.custody_of(conn, [c.serial for c in codes], for_update=True)
+    held = repo.lock_custody(conn, [c.serial for c in codes])
     if s.kind == "order":
         warehouse = channel.party(conn, s.from_warehouse_id or "", "warehouse")
         for c in codes:
