@@ -32,6 +32,7 @@ from api.shipments.endpoints import router as shipments_router
 from api.stock.endpoints import router as stock_router
 from api.stored_value.endpoints import router as stored_value_router
 from api.stored_value.member_endpoints import router as members_router
+from api.trace.resolver.endpoints import router as resolver_router
 from api.trace.router import router as trace_router
 
 DESCRIPTION = """
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     app = FastAPI(title="Jiuyuan 酒源", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    # The scan lookup first: routes are matched in order, and it is the busiest public path.
+    app.include_router(resolver_router)
     app.include_router(entries_router)
     app.include_router(checkpoints_router)
     app.include_router(anchoring_router)
