@@ -7,7 +7,7 @@ writer engine so a writer takes the database's write lock before it reads the lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 SEQUENCER_LOCK = 0x6A79_0001
 INTEGRATOR_LOCK = 0x6A79_0002
 PUBLISHER_LOCK = 0x6A79_0003
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of at most ``size``: IN lists and bulk inserts kept under the
+    drivers' parameter limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:

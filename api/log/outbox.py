@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from api.db import chunks
 from api.log.sequencer import Submission
 from api.models import OutboxEntry
 from ledger.canonical import canonical_json
@@ -49,8 +50,8 @@ def stage_entries(conn: Connection, entries: Sequence[tuple[str, Mapping[str, An
         {"entry_id": e, "kind": k, "payload": canonical_json(dict(p)).decode(), "created_at": now}
         for k, p, e in entries
     ]
-    for start in range(0, len(rows), 5000):
-        conn.execute(outbox.insert(), rows[start : start + 5000])
+    for chunk in chunks(rows, 5000):
+        conn.execute(outbox.insert(), chunk)
 
 
 def pending(conn: Connection, limit: int, ids: Sequence[str] | None = None) -> list[Submission]:

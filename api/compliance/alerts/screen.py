@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 
 from api.channel.admin_codes import enclosing
 from api.compliance.alerts import sources
+from api.compliance.alerts.dialect import Dialect
 from api.compliance.detection.detector import Detector
 from api.compliance.detection.model import Movement, MovementKind, PartyInfo, ScanPoint, Territory
 from api.compliance.detection.signals import clone_signals
@@ -73,31 +74,16 @@ def _facts(conn: Connection) -> Any:
     name = conn.dialect.name
     found = _statements.get(name)
     if found is None:
-        pg = name == "postgresql"
-
-        def epoch(column: str) -> str:
-            if pg:
-                return f"CAST(FLOOR(EXTRACT(epoch FROM {column})) AS BIGINT)"
-            return f"CAST(strftime('%s', {column}) AS INTEGER)"
-
-        def ledger(field: str) -> str:
-            if pg:
-                return f"(convert_from(l.data, 'UTF8')::jsonb -> 'payload' ->> '{field}')"
-            return f"json_extract(CAST(l.data AS TEXT), '$.payload.{field}')"
-
-        def outbox(field: str) -> str:
-            if pg:
-                return f"(o.payload::jsonb ->> '{field}')"
-            return f"json_extract(o.payload, '$.{field}')"
-
+        sql = Dialect(conn)
+        ledger, outbox = sql.ledger_payload(), sql.outbox_payload()
         found = text(
             _FACTS.format(
-                scan_at=epoch("s.at"),
-                event_at=epoch("e.at"),
-                l_to=ledger("to"),
-                o_to=outbox("to"),
-                l_from=ledger("from"),
-                o_from=outbox("from"),
+                scan_at=sql.epoch("s.at"),
+                event_at=sql.epoch("e.at"),
+                l_to=sql.field(ledger, "to"),
+                o_to=sql.field(outbox, "to"),
+                l_from=sql.field(ledger, "from"),
+                o_from=sql.field(outbox, "from"),
             )
         )
         _statements[name] = found

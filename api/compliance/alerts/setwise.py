@@ -27,13 +27,14 @@ asserts that on the ground-truth generator both paths agree signal for signal.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, column, select, table, text
 
 from api.channel.admin_codes import city_of
 from api.compliance.alerts import sources
+from api.compliance.alerts.dialect import Dialect
 from api.compliance.detection.detector import Detector, Span
 from api.compliance.detection.model import (
     Allocation,
@@ -44,6 +45,7 @@ from api.compliance.detection.model import (
     Territory,
 )
 from api.compliance.detection.thresholds import Thresholds
+from api.db import chunks
 
 KM_PER_CENTI_DEGREE = 6_371.0088 * math.pi / 180 / 100
 """An arc of a hundredth of a degree on the channel's Earth (``api.channel.geo``)."""
@@ -70,74 +72,13 @@ _spans = table(
 )
 
 
-class _Dialect:
-    """The few expressions that differ between PostgreSQL and SQLite."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.pg = conn.dialect.name == "postgresql"
-
-    def epoch(self, column: str) -> str:
-        if self.pg:
-            return f"CAST(FLOOR(EXTRACT(epoch FROM {column})) AS BIGINT)"
-        return f"CAST(strftime('%s', {column}) AS INTEGER)"
-
-    def ledger_payload(self) -> str:
-        """A ledger entry's payload (``l.data`` is the entry's canonical JSON)."""
-        if self.pg:
-            return "(convert_from(l.data, 'UTF8')::jsonb -> 'payload')"
-        return "json_extract(CAST(l.data AS TEXT), '$.payload')"
-
-    def outbox_payload(self) -> str:
-        return "o.payload::jsonb" if self.pg else "o.payload"
-
-    def field(self, payload: str, name: str) -> str:
-        if self.pg:
-            return f"({payload} ->> '{name}')"
-        return f"json_extract({payload}, '$.{name}')"
-
-    def first_of(self, column: str) -> str:
-        if self.pg:
-            return f"({column}::json ->> 0)"
-        return f"json_extract({column}, '$[0]')"
-
-    def fence(self) -> str:
-        """Ends a subquery the planner must not fold into its caller (its row's expressions
-        are computed once, not once per use)."""
-        return "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
-
-    def ordinal(self, at: str, ord: str, entry_id: str) -> str:
-        """A string that sorts as (at, ord, entry_id) do, ending in chr(1) before a suffix."""
-        if self.pg:
-            return f"lpad({at}::text, 12, '0') || {ord} || {entry_id} || chr(1)"
-        return f"printf('%012d', {at}) || {ord} || {entry_id} || char(1)"
-
-    def after_ordinal(self, value: str) -> str:
-        if self.pg:
-            return f"split_part({value}, chr(1), 2)"
-        return f"substr({value}, instr({value}, char(1)) + 1)"
-
-    def binary(self, column: str) -> str:
-        """Code-point order, as Python sorts strings."""
-        return f'{column} COLLATE "C"' if self.pg else column
-
-    def timestamp(self, seconds: str) -> str:
-        if self.pg:
-            return f"to_timestamp({seconds})"
-        return f"datetime({seconds}, 'unixepoch') || '.000000'"
-
-    def shanghai_month(self, seconds: str) -> str:
-        if self.pg:
-            return f"to_char(to_timestamp({seconds}) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
-        return f"strftime('%Y-%m', {seconds} + 28800, 'unixepoch')"  # UTC+8, no DST
-
-
 def detect_all(
     conn: Connection, thresholds: Thresholds, place_of: Callable[[sources.ScanRow], str | None]
 ) -> Detector:
     """Judge every case and scan; the returned detector holds only what bears on findings
     (its ``timelines`` hold the spans of suspect cases only: all spans are stored by
     :func:`store_allocations`)."""
-    sql = _Dialect(conn)
+    sql = Dialect(conn)
     _drop(conn)
     if sql.pg:
         # Every statement here reads whole tables: hash joins and sorts in memory, not a
@@ -171,7 +112,7 @@ def detect_all(
 
 def store_allocations(conn: Connection) -> None:
     """Replace ``compliance_allocations`` with the spans of the last :func:`detect_all`."""
-    sql = _Dialect(conn)
+    sql = Dialect(conn)
     conn.execute(text("DELETE FROM compliance_allocations"))
     conn.execute(
         text(
@@ -197,7 +138,7 @@ def _drop(conn: Connection) -> None:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
-def _analyze(conn: Connection, sql: _Dialect, *tables: str) -> None:
+def _analyze(conn: Connection, sql: Dialect, *tables: str) -> None:
     # Autovacuum never analyzes temporary tables: without statistics PostgreSQL plans the
     # joins over them as if they held a thousand rows.
     if sql.pg:
@@ -264,7 +205,7 @@ def _place_table(
     return sum(int(p[4]) for p in positions)
 
 
-def _movement_tables(conn: Connection, sql: _Dialect) -> int:
+def _movement_tables(conn: Connection, sql: Dialect) -> int:
     """``cd_moves``, ``cd_current`` (each movement with the case's dealer then) and
     ``cd_spans``; returns how many movements there are."""
     # 1. Transfers: each entry's from and to as the ledger (or the outbox) says, its payload
@@ -363,7 +304,7 @@ def _strong_rows(conn: Connection) -> list[Any]:
     )
 
 
-def _weak_rows(conn: Connection, sql: _Dialect) -> list[Any]:
+def _weak_rows(conn: Connection, sql: Dialect) -> list[Any]:
     """Each code's first scan per city outside its case's dealer's regions, in the order
     the detector reads scans (code, then time)."""
     # A bottle out of an opened case keeps no parent: its case is the one it was last
@@ -436,7 +377,7 @@ def _clone_suspects(conn: Connection, th: Thresholds) -> list[int]:
 
 
 def _load_spans(conn: Connection, detector: Detector, case_ids: Sequence[int]) -> None:
-    for chunk in _chunks(case_ids):
+    for chunk in chunks(case_ids, 2000):
         rows = conn.execute(
             select(
                 _spans.c.case_id,
@@ -477,10 +418,5 @@ def _insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
     statement = text(
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
     )
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows, 2000):
         conn.execute(statement, list(chunk))
-
-
-def _chunks(items: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

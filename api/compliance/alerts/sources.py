@@ -38,6 +38,7 @@ from api.compliance.detection.model import (
     ScanPoint,
     Territory,
 )
+from api.db import chunks
 from api.models import LedgerEntry, OutboxEntry
 from api.shipments.models import Shipment, ShipmentScan
 from api.trace.codes.models import Code, CodeEvent, CodeIndex
@@ -126,11 +127,6 @@ def _payloads(conn: Connection, entry_ids: Sequence[str] | None) -> dict[str, di
     for entry_id, body in conn.execute(staged):
         out.setdefault(entry_id, json.loads(body))
     return out
-
-
-def _chunks(items: Sequence[Any], size: int = 5000) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +279,7 @@ def _with_cases(conn: Connection, rows: Sequence[Any]) -> Iterator[ScanRow]:
 def last_packings(conn: Connection, code_ids: Sequence[int]) -> dict[int, int]:
     """The case each of ``code_ids`` was last packed in."""
     latest: dict[int, tuple[Any, int]] = {}
-    for chunk in _chunks(code_ids):
+    for chunk in chunks(code_ids, 5000):
         rows = conn.execute(
             select(index.c.code_id, events.c.at, events.c.parent_id)
             .join(events, events.c.entry_id == index.c.entry_id)

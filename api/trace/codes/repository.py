@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from api.db import chunks
 from api.models import LedgerEntry
 from api.trace.codes.models import Code, CodeBatch, CodeEvent, CodeIndex
 from ledger.tree import NodeId
@@ -33,11 +34,6 @@ ledger = LedgerEntry.__table__
 
 _CHUNK = 1000
 SMALL_LIST = 512
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- code batches and codes --------------------------------------------------------------------
@@ -74,7 +70,7 @@ _COPY_COLUMNS = ("serial", "gtin", "lot", "kind", "batch_id", "state", "replacem
 def insert_codes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new codes; on PostgreSQL with COPY, which is several times faster."""
     if conn.dialect.name != "postgresql":
-        for chunk in _chunks(rows, 5000):
+        for chunk in chunks(rows, 5000):
             conn.execute(codes.insert(), list(chunk))
         return
     raw = conn.connection.dbapi_connection
@@ -97,7 +93,7 @@ def by_serial(conn: Connection, serial: str) -> RowMapping | None:
 
 def by_serials(conn: Connection, serials: Sequence[str]) -> dict[str, RowMapping]:
     found: dict[str, RowMapping] = {}
-    for chunk in _chunks(serials):
+    for chunk in chunks(serials, _CHUNK):
         for row in conn.execute(select(codes).where(codes.c.serial.in_(chunk))).mappings():
             found[row["serial"]] = row
     return found
@@ -105,7 +101,7 @@ def by_serials(conn: Connection, serials: Sequence[str]) -> dict[str, RowMapping
 
 def by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, RowMapping]:
     found: dict[int, RowMapping] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, _CHUNK):
         for row in conn.execute(_BY_IDS, {"ids": list(chunk)}).mappings():
             found[row["id"]] = row
     return found
@@ -122,7 +118,7 @@ def in_batch(conn: Connection, batch_id: str, state: str) -> list[RowMapping]:
 
 def children(conn: Connection, parent_ids: Sequence[int]) -> list[RowMapping]:
     found: list[RowMapping] = []
-    for chunk in _chunks(parent_ids):
+    for chunk in chunks(parent_ids, _CHUNK):
         query = select(codes).where(codes.c.parent_id.in_(chunk)).order_by(codes.c.id)
         found.extend(conn.execute(query).mappings())
     return found
@@ -154,7 +150,7 @@ def stream_serials(conn: Connection, batch_id: str) -> Iterator[tuple[int, str]]
 
 def update_codes(conn: Connection, ids: Sequence[int], values: dict[str, Any]) -> int:
     changed = 0
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, _CHUNK):
         changed += conn.execute(
             update(codes).where(codes.c.id.in_(chunk)).values(**values)
         ).rowcount
@@ -167,7 +163,7 @@ def set_caps(conn: Connection, hashes: Sequence[tuple[int, bytes]]) -> None:
         .where(codes.c.id == _bind("b_id"), codes.c.cap_hash.is_(None))
         .values(cap_hash=_bind("b_hash"))
     )
-    for chunk in _chunks(hashes, 5000):
+    for chunk in chunks(hashes, 5000):
         conn.execute(statement, [{"b_id": i, "b_hash": h} for i, h in chunk])
 
 
@@ -198,7 +194,7 @@ def insert_event(conn: Connection, row: dict[str, Any], code_ids: Sequence[int])
     conn.execute(events.insert().values(**row))
     entry_id = row["entry_id"]
     rows = [{"code_id": c, "entry_id": entry_id, "position": i} for i, c in enumerate(code_ids)]
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunks(rows, 5000):
         conn.execute(index.insert(), list(chunk))
 
 

@@ -1,0 +1,65 @@
+"""The few SQL expressions that differ between PostgreSQL and SQLite, for the compliance
+statements written as text (the set-wise batch run and the per-scan screen)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+
+class Dialect:
+    def __init__(self, conn: Connection) -> None:
+        self.pg = conn.dialect.name == "postgresql"
+
+    def epoch(self, column: str) -> str:
+        if self.pg:
+            return f"CAST(FLOOR(EXTRACT(epoch FROM {column})) AS BIGINT)"
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+    def ledger_payload(self) -> str:
+        """A ledger entry's payload (``l.data`` is the entry's canonical JSON)."""
+        if self.pg:
+            return "(convert_from(l.data, 'UTF8')::jsonb -> 'payload')"
+        return "json_extract(CAST(l.data AS TEXT), '$.payload')"
+
+    def outbox_payload(self) -> str:
+        return "o.payload::jsonb" if self.pg else "o.payload"
+
+    def field(self, payload: str, name: str) -> str:
+        if self.pg:
+            return f"({payload} ->> '{name}')"
+        return f"json_extract({payload}, '$.{name}')"
+
+    def first_of(self, column: str) -> str:
+        if self.pg:
+            return f"({column}::json ->> 0)"
+        return f"json_extract({column}, '$[0]')"
+
+    def fence(self) -> str:
+        """Ends a subquery the planner must not fold into its caller (its row's expressions
+        are computed once, not once per use)."""
+        return "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
+
+    def ordinal(self, at: str, ord: str, entry_id: str) -> str:
+        """A string that sorts as (at, ord, entry_id) do, ending in chr(1) before a suffix."""
+        if self.pg:
+            return f"lpad({at}::text, 12, '0') || {ord} || {entry_id} || chr(1)"
+        return f"printf('%012d', {at}) || {ord} || {entry_id} || char(1)"
+
+    def after_ordinal(self, value: str) -> str:
+        if self.pg:
+            return f"split_part({value}, chr(1), 2)"
+        return f"substr({value}, instr({value}, char(1)) + 1)"
+
+    def binary(self, column: str) -> str:
+        """Code-point order, as Python sorts strings."""
+        return f'{column} COLLATE "C"' if self.pg else column
+
+    def timestamp(self, seconds: str) -> str:
+        if self.pg:
+            return f"to_timestamp({seconds})"
+        return f"datetime({seconds}, 'unixepoch') || '.000000'"
+
+    def shanghai_month(self, seconds: str) -> str:
+        if self.pg:
+            return f"to_char(to_timestamp({seconds}) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+        return f"strftime('%Y-%m', {seconds} + 28800, 'unixepoch')"  # UTC+8, no DST
