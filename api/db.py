@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -26,6 +27,19 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     drivers' parameter limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+_ENGINE_KEYS: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
+
+
+def engine_key(conn: Connection) -> str:
+    """The connection's database as a cache key (its URL, password hidden), rendered once per
+    engine: process caches keyed by it never mix two databases' rows."""
+    engine = conn.engine
+    key = _ENGINE_KEYS.get(engine)
+    if key is None:
+        key = _ENGINE_KEYS[engine] = str(engine.url)
+    return key
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:

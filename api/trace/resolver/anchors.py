@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from api.db import engine_key
 from api.trace.resolver.cache import TTLCache
 from api.trace.resolver.schemas import Anchor
 
@@ -53,7 +54,7 @@ def anchor_for(conn: Connection, seq: int, checkpoint_root: bytes) -> Anchor | N
     checkpoint (``checkpoint_root``) as well as per database."""
     if _anchor_for is None or _list_anchors is None:
         return None
-    key = (str(conn.engine.url), checkpoint_root)
+    key = (engine_key(conn), checkpoint_root)
     snapshot = _SNAPSHOTS.get(key)
     if snapshot is None:
         records = _list_anchors(conn, state="confirmed", before=None, limit=SNAPSHOT_SIZE)

@@ -17,6 +17,7 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
+from api.db import engine_key
 from api.log import repository as log_repo
 from api.log.proofs import MissingTreeNode
 from api.trace.resolver import anchors
@@ -122,7 +123,7 @@ def _entries(
     conn: Connection, ids: Sequence[str], known: Mapping[str, repo.StoredEntry]
 ) -> dict[str, repo.StoredEntry]:
     """The sequenced entries among ``ids``: from ``known``, the cache, then one query."""
-    url = str(conn.engine.url)
+    url = engine_key(conn)
     found: dict[str, repo.StoredEntry] = {}
     missing: list[str] = []
     for entry_id in ids:

@@ -233,7 +233,8 @@ def insert_scan(conn: Connection, row: dict[str, Any]) -> None:
 def record_scan(conn: Connection, row: dict[str, Any]) -> tuple[int, datetime | None, int]:
     """Insert the scan ``row``; return its code's (count, first scan time, distinct devices)
     counting it. On PostgreSQL one statement: the insert is a CTE whose row is added to the
-    code's earlier scans (which the statement's snapshot does not yet show)."""
+    code's earlier scans (which the statement's snapshot does not yet show); it also makes
+    the transaction's commit asynchronous (see ``_RECORD_AND_COUNT``)."""
     if conn.dialect.name != "postgresql":
         insert_scan(conn, row)
         return scan_stats(conn, row["code_id"])
@@ -254,7 +255,14 @@ _EVERY_SCAN = union_all(
     select(_NEW_SCAN.c.at, _NEW_SCAN.c.device_hash),
 ).subquery()
 _RECORD_AND_COUNT = select(
-    func.count(), func.min(_EVERY_SCAN.c.at), func.count(func.distinct(_EVERY_SCAN.c.device_hash))
+    func.count(),
+    func.min(_EVERY_SCAN.c.at),
+    func.count(func.distinct(_EVERY_SCAN.c.device_hash)),
+    # The lookup's transaction commits without waiting for the WAL flush (``SET LOCAL``, in
+    # this statement to spare a round trip): a scan is an observation, not money or custody,
+    # and a crash can lose only the last fraction of a second of them, whole transactions
+    # at a time. Ledger entries are unaffected: the sequencer's own commits stay synchronous.
+    func.set_config("synchronous_commit", "off", True),
 )
 
 

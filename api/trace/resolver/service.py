@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from api.compliance.alerts import runs as compliance
 from api.compliance.detection.thresholds import Thresholds, from_settings
 from api.config import get_settings
+from api.db import engine_key
 from api.errors import AppError, NotFound
 from api.trace import common, merkle_list
 from api.trace.batches import repository as batches
@@ -350,7 +351,7 @@ _CONTEXTS = TTLCache[tuple[str, str, str], LotContext](ttl_s=60.0, max_items=10_
 def _lot_context(conn: Connection, batch: Any) -> LotContext:
     """The lot's product, blend, base liquors and their cellar conditions (cached for a minute:
     a late reading sealed into a cellar's past hour shows up within that time)."""
-    key = (str(conn.engine.url), batch["gtin"], batch["lot"])
+    key = (engine_key(conn), batch["gtin"], batch["lot"])
     cached = _CONTEXTS.get(key)
     if cached is not None:
         return cached
@@ -411,7 +412,7 @@ _SALTS = TTLCache[str, bytes](ttl_s=float("inf"), max_items=64)
 def _device_salt(conn: Connection) -> bytes:
     """The salt of device hashes: cached once read back from the table (never the value this
     transaction has just made, which a rollback could still take away)."""
-    url = str(conn.engine.url)
+    url = engine_key(conn)
     salt = _SALTS.get(url)
     if salt is None:
         salt = repo.stored_secret(conn, "device-salt")

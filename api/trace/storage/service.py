@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from api.db import engine_key
 from api.errors import AppError, Conflict, NotFound, Unprocessable
 from api.trace import common, merkle_list
 from api.trace.resolver import proofs
@@ -495,7 +496,7 @@ _ZONES = TTLCache[tuple[str, str], Any](ttl_s=300.0, max_items=10_000)
 def _zones(conn: Connection, ids: set[str]) -> dict[str, Any]:
     """Zones by id; a zone never changes once registered, so they are cached for a few
     minutes, and so is the absence of one (a bottling line is a location but not a zone)."""
-    url = str(conn.engine.url)
+    url = engine_key(conn)
     found = {z: _ZONES.get((url, z)) for z in ids}
     missing = [z for z, row in found.items() if row is None]
     if missing:
