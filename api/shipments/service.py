@@ -262,6 +262,7 @@ def dispatch(conn: Connection, principal: Principal, shipment_id: str) -> Shipme
         payload=payload,
         region=region_name(conn, to),
         party=s.to_party_id,
+        sender=s.from_party_id,
     )
     for entry_id, part in zip(entry_ids, parts(codes), strict=True):
         repo.upsert_custody(conn, projection.apply({}, "transfer.shipped", payload, entry_id, part))
@@ -343,6 +344,7 @@ def receive(
             location=s.to_warehouse_id or s.to_party_id,
             region=region_name(conn, to),
             party=s.to_party_id,
+            sender=s.from_party_id,
             holder_kind=_holder_kind(to),
         )
         for entry_id, part in zip(entry_ids, parts(arrived), strict=True):

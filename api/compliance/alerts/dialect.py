@@ -15,19 +15,11 @@ class Dialect:
             return f"CAST(FLOOR(EXTRACT(epoch FROM {column})) AS BIGINT)"
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
-    def ledger_payload(self) -> str:
-        """A ledger entry's payload (``l.data`` is the entry's canonical JSON)."""
+    def joined(self, column: str) -> str:
+        """The column's values in a group, comma-separated (an aggregate)."""
         if self.pg:
-            return "(convert_from(l.data, 'UTF8')::jsonb -> 'payload')"
-        return "json_extract(CAST(l.data AS TEXT), '$.payload')"
-
-    def outbox_payload(self) -> str:
-        return "o.payload::jsonb" if self.pg else "o.payload"
-
-    def field(self, payload: str, name: str) -> str:
-        if self.pg:
-            return f"({payload} ->> '{name}')"
-        return f"json_extract({payload}, '$.{name}')"
+            return f"string_agg({column}, ',')"
+        return f"group_concat({column}, ',')"
 
     def first_of(self, column: str) -> str:
         if self.pg:

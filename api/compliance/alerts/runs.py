@@ -34,8 +34,6 @@ from api.compliance.geo.gazetteer import Gazetteer, gazetteer
 from api.config import get_settings
 from api.log.outbox import stage_entries, stage_entry
 from api.trace import merkle_list
-from api.trace.codes.custody import code_key
-from api.trace.codes.service import by_ids
 from api.trace.common import SHANGHAI
 from ledger.canonical import canonical_json, format_ts
 
@@ -189,7 +187,7 @@ def _apply(
     existing = repo.alerts_by_keys(conn, [f.key for f in findings])
     wanted = {int(f.code) for f in findings}
     wanted |= {int(o.code) for f in findings for s in f.signals for o in s.observations}
-    codes = by_ids(conn, sorted(wanted))
+    codes = sources.code_keys(conn, sorted(wanted))
     now = datetime.now(UTC)
     raised: list[dict[str, Any]] = []
     staged: list[tuple[str, dict[str, Any], str]] = []  # new alerts' entries, staged at once
@@ -294,7 +292,7 @@ def _columns(
 
 
 def evidence_payload(
-    f: Finding, codes: dict[int, Any], territory: Territory, th: Thresholds
+    f: Finding, codes: dict[int, str], territory: Territory, th: Thresholds
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """What the alert's ledger entry says — the finding, its signals with the entries they
     rest on, the Merkle root of the consumer scans it observed (``observations_root``) — and
@@ -324,12 +322,11 @@ def evidence_payload(
     return payload, items
 
 
-def _key(code_id: int, codes: dict[int, Any]) -> str:
-    code = codes.get(code_id)
-    return code_key(code) if code is not None else f"code:{code_id}"
+def _key(code_id: int, codes: dict[int, str]) -> str:
+    return codes.get(code_id) or f"code:{code_id}"
 
 
-def _observation_item(o: Observation, codes: dict[int, Any]) -> dict[str, Any]:
+def _observation_item(o: Observation, codes: dict[int, str]) -> dict[str, Any]:
     item: dict[str, Any] = {"code": _key(int(o.code), codes), "scan": o.scan_id, "at": ts(o.at)}
     if o.place is not None:
         item["place"] = o.place

@@ -7,10 +7,10 @@ home — leaves every finding as it was, so incremental detection first asks jus
 one statement of index look-ups:
 
 1. the code's scans, by the ``(code_id, at)`` index, and the case it came in (the code
-   itself, its parent, or the case it was last packed in);
-2. the case's transfers with their from and to parties (by the code index's key) and the
-   authorized regions of the parties' dealers: the allocation at the scan's time follows by
-   the detector's own timeline rules;
+   itself, its parent, or the case it was last packed in: ``packed_in``);
+2. the case's transfers with their from and to parties (by the code index's key; the event
+   row keeps both) and the authorized regions of the parties' dealers: the allocation at the
+   scan's time follows by the detector's own timeline rules;
 3. the regions of the scan's place, from the region areas (a small table, cached a minute).
 
 Only when the answer is yes does the whole case get judged (``runs.detect_for_scan``).
@@ -30,39 +30,40 @@ from api.compliance.detection.detector import Detector
 from api.compliance.detection.model import Movement, MovementKind, PartyInfo, ScanPoint, Territory
 from api.compliance.detection.signals import clone_signals
 from api.compliance.detection.thresholds import Thresholds
+from api.db import engine_key
 from api.trace.resolver.cache import TTLCache
 
 # Scans ('s') then transfers ('t') in one result: (what, id, ts, at, device, lat, lon, a..i,
-# case_id) where a, b are a scan's province and city, or a transfer's kind and entry; c..h
-# the transfer's to and from parties (id, kind, dealer) and i a region of the to-dealer.
+# case_id) where a, b are a scan's province and city, or a transfer's kind and entry; c, d, e
+# the transfer's to party, its kind and dealer; f, g, h its from party, kind and dealer; i
+# the to-dealer's authorized regions, comma-separated. The parties and regions are
+# scalar subqueries, each planned on its own (as is the code's case, read twice by primary
+# key): a plan with one join order to search costs a fraction of one with seven tables, and
+# PostgreSQL plans the statement again whenever the catalog changed.
 _FACTS = """
-WITH code AS (
-  SELECT CASE WHEN c.kind = 'case' THEN c.id WHEN c.parent_id IS NOT NULL THEN c.parent_id
-  ELSE (SELECT e.parent_id FROM trace_code_index i
-        JOIN trace_code_events e ON e.entry_id = i.entry_id
-        WHERE i.code_id = c.id AND e.event = 'packed' AND e.parent_id IS NOT NULL
-        ORDER BY e.at DESC LIMIT 1) END AS case_id
-  FROM trace_codes c WHERE c.id = :code
-)
 SELECT 's' AS what, s.id, s.at AS ts, {scan_at} AS at, s.device_hash, s.lat_centi, s.lon_centi,
   s.province AS a, s.city AS b, NULL AS c, NULL AS d, NULL AS e, NULL AS f, NULL AS g,
-  NULL AS h, NULL AS i, (SELECT case_id FROM code) AS case_id
+  NULL AS h, NULL AS i, {case_of} AS case_id
 FROM trace_scans s WHERE s.code_id = :code
 UNION ALL
-SELECT 't', NULL, e.at, {event_at}, NULL, NULL, NULL, e.kind, e.entry_id, t.party_id, t.kind,
-  t.dealer_id, f.party_id, f.kind, f.dealer_id, dr.region_id, code.case_id
-FROM code
-JOIN trace_code_index ix ON ix.code_id = code.case_id
+SELECT 't', NULL, e.at, {event_at}, NULL, NULL, NULL, e.kind, e.entry_id, e.party,
+  (SELECT p.kind FROM parties p WHERE p.party_id = e.party),
+  (SELECT p.dealer_id FROM parties p WHERE p.party_id = e.party), e.sender,
+  (SELECT p.kind FROM parties p WHERE p.party_id = e.sender),
+  (SELECT p.dealer_id FROM parties p WHERE p.party_id = e.sender),
+  (SELECT {regions} FROM parties p JOIN dealer_regions dr ON dr.dealer_id = p.dealer_id
+   WHERE p.party_id = e.party), ix.code_id
+FROM trace_code_index ix
 JOIN trace_code_events e ON e.entry_id = ix.entry_id
-LEFT JOIN ledger_entries l ON l.entry_id = e.entry_id
-LEFT JOIN ledger_outbox o ON o.entry_id = e.entry_id
-JOIN parties t ON t.party_id = CASE WHEN l.entry_id IS NOT NULL THEN {l_to} ELSE {o_to} END
-LEFT JOIN parties f ON f.party_id = CASE WHEN l.entry_id IS NOT NULL THEN {l_from}
-  ELSE {o_from} END
-LEFT JOIN dealer_regions dr ON dr.dealer_id = t.dealer_id
-WHERE e.kind IN ('transfer.shipped', 'transfer.received')
+WHERE ix.code_id = {case_of} AND e.kind IN ('transfer.shipped', 'transfer.received')
+  AND e.party IS NOT NULL
 ORDER BY 1, 3, 2
 """
+_CASE_OF = (
+    "(SELECT CASE WHEN c.kind = 'case' THEN c.id ELSE COALESCE(c.parent_id, c.packed_in) END "
+    "FROM trace_codes c WHERE c.id = :code)"
+)
+"""The case the code came in: itself, its parent, or the case it was last packed in."""
 _MOVES = {"transfer.shipped": MovementKind.SHIPPED, "transfer.received": MovementKind.RECEIVED}
 _statements: dict[str, Any] = {}
 _AREAS = TTLCache[str, dict[str, str]](ttl_s=60.0, max_items=64)
@@ -75,15 +76,12 @@ def _facts(conn: Connection) -> Any:
     found = _statements.get(name)
     if found is None:
         sql = Dialect(conn)
-        ledger, outbox = sql.ledger_payload(), sql.outbox_payload()
         found = text(
             _FACTS.format(
                 scan_at=sql.epoch("s.at"),
                 event_at=sql.epoch("e.at"),
-                l_to=sql.field(ledger, "to"),
-                o_to=sql.field(outbox, "to"),
-                l_from=sql.field(ledger, "from"),
-                o_from=sql.field(outbox, "from"),
+                regions=sql.joined("dr.region_id"),
+                case_of=_CASE_OF,
             )
         )
         _statements[name] = found
@@ -91,7 +89,7 @@ def _facts(conn: Connection) -> Any:
 
 
 def _areas(conn: Connection) -> dict[str, str]:
-    key = str(conn.engine.url)
+    key = engine_key(conn)
     found = _AREAS.get(key)
     if found is None:
         rows = conn.execute(text("SELECT admin_code, region_id FROM region_areas"))
@@ -153,15 +151,17 @@ def _dealer_at(rows: list[Any], case: str, at: int) -> tuple[str | None, frozens
         frm,
         frm_kind,
         frm_dealer,
-        region,
+        to_regions,
         _,
     ) in rows:
+        if to_kind is None:
+            continue  # an unknown party: the detector skips the movement
         parties[to] = PartyInfo(to, to_kind, to_dealer)
-        if frm is not None:
+        if frm is not None and frm_kind is not None:
             parties[frm] = PartyInfo(frm, frm_kind, frm_dealer)
         moves[entry_id] = Movement(case, "", int(when), _MOVES[kind], to, entry_id, frm)
-        if to_dealer is not None and region is not None:
-            regions.setdefault(to_dealer, set()).add(region)
+        if to_dealer is not None and to_regions:
+            regions.setdefault(to_dealer, set()).update(to_regions.split(","))
     if not moves:
         return None, frozenset()
     # The detector's own timeline rules; places play no part in who holds the case.

@@ -7,15 +7,16 @@ tests) over temporary tables, and only what can become a finding comes back to P
 
 1. ``cd_parties`` / ``cd_places``: every party and every distinct scan position with its
    GB/T 2260 place and region, placed in Python (the gazetteer; a few thousand rows).
-2. ``cd_moves`` → ``cd_marked``: every ledger-recorded movement of a case, in the detector's
-   order (time, kind, entry id), each marked as an allocation (HQ → a dealer's party), a
-   return (HQ-side received) or neither; the case's dealer at each movement is the last
-   marker before it.
+2. ``cd_current``: every ledger-recorded movement of a case (a transfer's from and to are
+   columns of its code event: no payload is parsed), in the detector's order (time, kind,
+   entry id), each marked as an allocation (HQ → a dealer's party), a return (HQ-side
+   received) or neither; the case's dealer at each movement is the last marker before it.
 3. ``cd_spans``: allocation spans (a dealer's custody from its first allocation until
    another dealer's or a return) — stored as ``compliance_allocations`` by
    ``INSERT … SELECT``.
 4. Strong: movements at a party outside the regions of the case's dealer then.
-5. Weak: each code's first scan per city outside the regions of its case's dealer then.
+5. Weak: each code's first scan per city outside the regions of its case's dealer then (a
+   bottle's case: its parent, or ``packed_in`` once it was taken out).
 6. Clones: codes that *could* be clones (more scans than ``max_devices``, or scans spread
    wider than ``min_travel_km``), whose scans Python judges with the detector's own rule.
 
@@ -58,8 +59,8 @@ _KINDS = {
     3: MovementKind.OPENED,
 }
 """The ``ord`` of a movement in SQL: the detector's order of kinds at the same second."""
-TEMP_TABLES: tuple[str, ...] = ("cd_weak", "cd_loose", "cd_spans", "cd_current", "cd_moves")
-TEMP_TABLES += ("cd_transfers", "cd_places", "cd_parties")
+TEMP_TABLES: tuple[str, ...] = ("cd_weak", "cd_spans", "cd_current")
+TEMP_TABLES += ("cd_places", "cd_parties")
 _spans = table(
     "cd_spans",
     column("case_id", BigInteger),
@@ -206,48 +207,27 @@ def _place_table(
 
 
 def _movement_tables(conn: Connection, sql: Dialect) -> int:
-    """``cd_moves``, ``cd_current`` (each movement with the case's dealer then) and
-    ``cd_spans``; returns how many movements there are."""
-    # 1. Transfers: each entry's from and to as the ledger (or the outbox) says, its payload
-    # parsed once however many cases it lists.
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE cd_transfers AS "
-            f"SELECT entry_id, ord, at, {sql.field('p', 'to')} AS party, "
-            f"{sql.field('p', 'from')} AS sender FROM ("
-            f"SELECT e.entry_id, {sql.epoch('e.at')} AS at, "
-            "CASE WHEN e.kind = 'transfer.shipped' THEN 0 ELSE 1 END AS ord, "
-            f"CASE WHEN l.entry_id IS NOT NULL THEN {sql.ledger_payload()} "
-            f"ELSE {sql.outbox_payload()} END AS p "
-            "FROM trace_code_events e "
-            "LEFT JOIN ledger_entries l ON l.entry_id = e.entry_id "
-            "LEFT JOIN ledger_outbox o ON o.entry_id = e.entry_id "
-            f"WHERE e.kind IN ('transfer.shipped', 'transfer.received') {sql.fence()}) x"
-        )
+    """``cd_current`` (each movement with the case's dealer then) and ``cd_spans``; returns
+    how many movements there are."""
+    # 1. Transfers: the cases each entry lists, its from and to as its event row keeps them.
+    moves = (
+        f"SELECT i.code_id AS case_id, c.gtin AS gtin, {sql.epoch('e.at')} AS at, "
+        "CASE WHEN e.kind = 'transfer.shipped' THEN 0 ELSE 1 END AS ord, e.entry_id, "
+        "e.party, e.sender FROM trace_code_events e "
+        "JOIN trace_code_index i ON i.entry_id = e.entry_id "
+        "JOIN trace_codes c ON c.id = i.code_id AND c.kind = 'case' "
+        "WHERE e.kind IN ('transfer.shipped', 'transfer.received') "
+        # 2. Openings, where they happened.
+        f"UNION ALL SELECT e.parent_id, c.gtin, {sql.epoch('e.at')}, 3, e.entry_id, "
+        "e.location, NULL FROM trace_code_events e "
+        "JOIN trace_codes c ON c.id = e.parent_id "
+        "WHERE e.event = 'unpacked' AND e.location IS NOT NULL AND e.location <> '' "
+        # 3. Cases scanned in on receipt that no shipment to the receiver carried.
+        f"UNION ALL SELECT ss.code_id, ss.gtin, {sql.epoch('ss.scanned_at')}, 2, "
+        f"{sql.first_of('sh.received_entries')}, sh.to_party_id, NULL "
+        "FROM shipment_scans ss JOIN shipments sh ON sh.shipment_id = ss.shipment_id "
+        "WHERE ss.phase = 'extra'"
     )
-    _analyze(conn, sql, "cd_transfers")
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE cd_moves AS "
-            "SELECT i.code_id AS case_id, c.gtin AS gtin, t.at, t.ord, t.entry_id, t.party, "
-            "t.sender FROM cd_transfers t "
-            "JOIN trace_code_index i ON i.entry_id = t.entry_id "
-            "JOIN trace_codes c ON c.id = i.code_id AND c.kind = 'case' "
-            # 2. Openings, where they happened.
-            f"UNION ALL SELECT e.parent_id, c.gtin, {sql.epoch('e.at')}, 3, e.entry_id, "
-            "e.location, NULL FROM trace_code_events e "
-            "JOIN trace_codes c ON c.id = e.parent_id "
-            "WHERE e.event = 'unpacked' AND e.location IS NOT NULL AND e.location <> '' "
-            # 3. Cases scanned in on receipt that no shipment to the receiver carried.
-            f"UNION ALL SELECT ss.code_id, ss.gtin, {sql.epoch('ss.scanned_at')}, 2, "
-            f"{sql.first_of('sh.received_entries')}, sh.to_party_id, NULL "
-            "FROM shipment_scans ss JOIN shipments sh ON sh.shipment_id = ss.shipment_id "
-            "WHERE ss.phase = 'extra'"
-        )
-    )
-    movements = conn.execute(
-        text("SELECT COUNT(*) FROM cd_moves WHERE party IS NOT NULL AND entry_id IS NOT NULL")
-    ).scalar_one()
     # A marker: the dealer a movement allots the case to, or '' for a return to HQ. The
     # case's dealer at a movement is the latest marker up to it: one running MAX over
     # markers prefixed with their position, in the same window (and sort) as the numbering.
@@ -263,13 +243,15 @@ def _movement_tables(conn: Connection, sql: Dialect) -> int:
             "p.region_id AS party_region, p.hq_side, "
             "CASE WHEN m.ord IN (0, 1) AND s.hq_side = 1 AND p.dealer_id IS NOT NULL "
             "THEN p.dealer_id WHEN p.hq_side = 1 AND m.ord = 1 THEN '' END AS marker "
-            "FROM cd_moves m JOIN cd_parties p ON p.party_id = m.party "
+            # A movement at an unknown party counts, but neither allots nor signals.
+            f"FROM ({moves}) m LEFT JOIN cd_parties p ON p.party_id = m.party "
             "LEFT JOIN cd_parties s ON s.party_id = m.sender "
-            "WHERE m.entry_id IS NOT NULL) m "
+            "WHERE m.entry_id IS NOT NULL AND m.party IS NOT NULL) m "
             f"WINDOW w AS (PARTITION BY m.case_id ORDER BY m.at, m.ord, {sql.binary('m.entry_id')} "
             "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) x"
         )
     )
+    movements = conn.execute(text("SELECT COUNT(*) FROM cd_current")).scalar_one()
     # Spans start at an allocation to another dealer than the current one (or to any after
     # a return) and end at the next start or at a return that ended a span.
     conn.execute(
@@ -307,22 +289,7 @@ def _strong_rows(conn: Connection) -> list[Any]:
 def _weak_rows(conn: Connection, sql: Dialect) -> list[Any]:
     """Each code's first scan per city outside its case's dealer's regions, in the order
     the detector reads scans (code, then time)."""
-    # A bottle out of an opened case keeps no parent: its case is the one it was last
-    # packed in (only looked up for codes that were scanned).
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE cd_loose AS SELECT code_id, parent_id AS case_id FROM ("
-            "SELECT i.code_id, e.parent_id, ROW_NUMBER() OVER (PARTITION BY i.code_id "
-            "ORDER BY e.at DESC) AS r FROM trace_code_index i "
-            "JOIN trace_code_events e ON e.entry_id = i.entry_id "
-            "JOIN trace_codes c ON c.id = i.code_id "
-            "WHERE e.event = 'packed' AND e.parent_id IS NOT NULL AND c.kind <> 'case' "
-            "AND c.parent_id IS NULL "
-            "AND EXISTS (SELECT 1 FROM trace_scans s WHERE s.code_id = i.code_id)) x "
-            "WHERE r = 1"
-        )
-    )
-    _analyze(conn, sql, "cd_loose", "cd_places")
+    _analyze(conn, sql, "cd_places")
     conn.execute(
         text(
             "CREATE TEMP TABLE cd_weak AS "
@@ -331,13 +298,14 @@ def _weak_rows(conn: Connection, sql: Dialect) -> list[Any]:
             "PARTITION BY x.code_id, x.city_code ORDER BY x.at_ts, x.scan_id) AS k FROM ("
             f"SELECT s.id AS scan_id, s.code_id, s.at AS at_ts, {sql.epoch('s.at')} AS at, "
             "s.device_hash AS device, pl.place, pl.city_code, pl.region_id, "
-            "CASE WHEN c.kind = 'case' THEN c.id WHEN c.parent_id IS NOT NULL "
-            "THEN c.parent_id ELSE lo.case_id END AS case_id "
+            # A bottle out of an opened case keeps no parent: its case is the one it was
+            # last packed in.
+            "CASE WHEN c.kind = 'case' THEN c.id ELSE COALESCE(c.parent_id, c.packed_in) "
+            "END AS case_id "
             "FROM trace_scans s JOIN trace_codes c ON c.id = s.code_id "
             f"JOIN cd_places pl ON pl.lat_k = COALESCE(s.lat_centi, {NOWHERE}) "
             f"AND pl.lon_k = COALESCE(s.lon_centi, {NOWHERE}) "
-            "AND pl.prov_k = COALESCE(s.province, '') AND pl.city_k = COALESCE(s.city, '') "
-            "LEFT JOIN cd_loose lo ON lo.code_id = s.code_id) x "
+            "AND pl.prov_k = COALESCE(s.province, '') AND pl.city_k = COALESCE(s.city, '')) x "
             "JOIN cd_spans sp ON sp.case_id = x.case_id AND sp.start_at <= x.at "
             "AND (sp.until IS NULL OR x.at < sp.until) "
             "WHERE NOT EXISTS (SELECT 1 FROM dealer_regions dr "

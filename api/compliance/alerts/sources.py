@@ -1,4 +1,4 @@
-"""Read-only SQL over the channel's, traceability's and the ledger's tables: the facts the
+"""Read-only SQL over the channel's, traceability's and shipments' tables: the facts the
 detector judges. Nothing here writes to another domain's table.
 
 Those domains offer per-code and per-shipment reads; detection over millions of scans needs
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     any_,
+    case,
     cast,
     false,
     func,
@@ -39,8 +40,8 @@ from api.compliance.detection.model import (
     Territory,
 )
 from api.db import chunks
-from api.models import LedgerEntry, OutboxEntry
 from api.shipments.models import Shipment, ShipmentScan
+from api.trace.codes.custody import code_item
 from api.trace.codes.models import Code, CodeEvent, CodeIndex
 from api.trace.resolver.models import Scan
 
@@ -55,8 +56,6 @@ index = CodeIndex.__table__
 scans = Scan.__table__
 shipments = Shipment.__table__
 shipment_scans = ShipmentScan.__table__
-ledger = LedgerEntry.__table__
-outbox = OutboxEntry.__table__
 
 
 def epoch(conn: Connection, column: Any) -> ColumnElement[int]:
@@ -109,26 +108,6 @@ def load_territory(conn: Connection, known: dict[str, PartyInfo]) -> Territory:
     return Territory(areas, {d: frozenset(r) for d, r in authorized.items()})
 
 
-def _payloads(conn: Connection, entry_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
-    """Payloads of transfer entries (``entry_ids``, or all): from the ledger, or from the
-    outbox while not sequenced yet."""
-    out: dict[str, dict[str, Any]] = {}
-    sequenced = select(ledger.c.entry_id, ledger.c.data)
-    staged = select(outbox.c.entry_id, outbox.c.payload)
-    if entry_ids is None:
-        sequenced = sequenced.where(ledger.c.kind.in_(TRANSFER_KINDS))
-        staged = staged.where(outbox.c.kind.in_(TRANSFER_KINDS))
-    else:
-        sequenced = sequenced.where(among(conn, ledger.c.entry_id, entry_ids))
-        staged = staged.where(among(conn, outbox.c.entry_id, entry_ids))
-    streamed = {"stream_results": entry_ids is None}
-    for entry_id, data in conn.execute(sequenced, execution_options=streamed):
-        out[entry_id] = json.loads(bytes(data))["payload"]
-    for entry_id, body in conn.execute(staged):
-        out.setdefault(entry_id, json.loads(body))
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class CaseRef:
     code_id: int
@@ -141,25 +120,29 @@ def movements(conn: Connection, case_ids: Sequence[int] | None = None) -> list[M
     The detector's case key is the code id as text.
     """
     at = epoch(conn, events.c.at)
-    # 1. Transfers: the case codes each transfer entry lists, and the entry's from and to.
+    # 1. Transfers: the case codes each transfer entry lists, and the entry's from and to
+    # (the event row keeps them as the entry's payload says).
     query = (
-        select(events.c.entry_id, events.c.kind, at, index.c.code_id, codes.c.gtin)
+        select(
+            events.c.entry_id,
+            events.c.kind,
+            at,
+            index.c.code_id,
+            codes.c.gtin,
+            events.c.party,
+            events.c.sender,
+        )
         .join(index, index.c.entry_id == events.c.entry_id)
         .join(codes, codes.c.id == index.c.code_id)
         .where(events.c.kind.in_(TRANSFER_KINDS), codes.c.kind == "case")
     )
     if case_ids is not None:
         query = query.where(among(conn, index.c.code_id, case_ids))
-    listed = conn.execute(query).all()
-    payloads = _payloads(conn, None if case_ids is None else sorted({r[0] for r in listed}))
     out: list[Movement] = []
-    for entry_id, kind, when, code_id, gtin in listed:
-        payload = payloads.get(entry_id)
-        if payload is None or "to" not in payload:
-            continue
-        move = _MOVES[kind]
-        sender = payload.get("from")
-        out.append(Movement(str(code_id), gtin, int(when), move, payload["to"], entry_id, sender))
+    for entry_id, kind, when, code_id, gtin, to, sender in conn.execute(query):
+        if to is not None:
+            move = _MOVES[kind]
+            out.append(Movement(str(code_id), gtin, int(when), move, to, entry_id, sender))
     # 2. Openings: an unpacking entry names its case (the event's parent) and where.
     case = codes.alias("case_code")
     query = (
@@ -212,12 +195,11 @@ def scan_rows(
 ) -> Iterator[ScanRow]:
     """Consumer scans ordered by code then time, each with the case its code came in: the
     code itself for a case, its parent for a packed bottle, else the case it was last packed
-    in (a bottle taken out of an opened case keeps no parent)."""
+    in (:func:`case_of_code`)."""
     query = (
         select(
             scans.c.code_id,
-            codes.c.kind,
-            codes.c.parent_id,
+            case_of_code(),
             scans.c.id,
             epoch(conn, scans.c.at),
             scans.c.device_hash,
@@ -233,19 +215,11 @@ def scan_rows(
         # A few codes: a plain query. A server-side cursor would be planned for a fast start,
         # walking the whole (code_id, at) index in order and filtering it.
         query = query.where(among(conn, scans.c.code_id, code_ids))
-        yield from _with_cases(conn, conn.execute(query).all())
+        yield from _scan_rows(conn.execute(query).all())
         return
     result = conn.execute(query, execution_options={"stream_results": True, "yield_per": batch})
-    # Rows come a batch at a time; the cases of unpacked bottles in a batch are looked up in
-    # one indexed query (a code's rows never straddle two lookups: its last batch waits).
-    pending: list[Any] = []
     for rows in result.partitions():
-        pending.extend(rows)
-        last = pending[-1][0]
-        ready = [r for r in pending if r[0] != last]
-        pending = [r for r in pending if r[0] == last]
-        yield from _with_cases(conn, ready)
-    yield from _with_cases(conn, pending)
+        yield from _scan_rows(rows)
 
 
 def points_by_code(
@@ -264,43 +238,36 @@ def points_by_code(
         yield code_id, case_id, points
 
 
-def _with_cases(conn: Connection, rows: Sequence[Any]) -> Iterator[ScanRow]:
-    loose = sorted({r[0] for r in rows if r[1] != "case" and r[2] is None})
-    packed = last_packings(conn, loose) if loose else {}
+def case_of_code() -> ColumnElement[Any]:
+    """The case a code came in: the code itself for a case, its parent for a packed bottle,
+    else the case it was last packed in (``packed_in``)."""
+    return case(
+        (codes.c.kind == "case", codes.c.id),
+        else_=func.coalesce(codes.c.parent_id, codes.c.packed_in),
+    )
+
+
+def _scan_rows(rows: Sequence[Any]) -> Iterator[ScanRow]:
     for r in rows:
-        code_id, kind, parent = r[0], r[1], r[2]
-        case_id = (
-            code_id if kind == "case" else parent if parent is not None else packed.get(code_id)
-        )
-        device = bytes(r[5]) if r[5] is not None else None
-        yield ScanRow(code_id, case_id, r[3], int(r[4]), device, r[6], r[7], r[8], r[9])
-
-
-def last_packings(conn: Connection, code_ids: Sequence[int]) -> dict[int, int]:
-    """The case each of ``code_ids`` was last packed in."""
-    latest: dict[int, tuple[Any, int]] = {}
-    for chunk in chunks(code_ids, 5000):
-        rows = conn.execute(
-            select(index.c.code_id, events.c.at, events.c.parent_id)
-            .join(events, events.c.entry_id == index.c.entry_id)
-            .where(among(conn, index.c.code_id, chunk), events.c.event == "packed")
-        )
-        for code_id, at, parent in rows:
-            if parent is not None and (code_id not in latest or at > latest[code_id][0]):
-                latest[code_id] = (at, int(parent))
-    return {code_id: parent for code_id, (_, parent) in latest.items()}
+        device = bytes(r[4]) if r[4] is not None else None
+        case_id = int(r[1]) if r[1] is not None else None
+        yield ScanRow(r[0], case_id, r[2], int(r[3]), device, r[5], r[6], r[7], r[8])
 
 
 def case_of(conn: Connection, code_id: int) -> int | None:
     """The case a code came in (see :func:`scan_rows`), for incremental detection."""
-    row = conn.execute(select(codes.c.kind, codes.c.parent_id).where(codes.c.id == code_id)).first()
-    if row is None:
-        return None
-    if row[0] == "case":
-        return code_id
-    if row[1] is not None:
-        return int(row[1])
-    return last_packings(conn, [code_id]).get(code_id)
+    found = conn.execute(select(case_of_code()).where(codes.c.id == code_id)).scalar()
+    return int(found) if found is not None else None
+
+
+def code_keys(conn: Connection, code_ids: Sequence[int]) -> dict[int, str]:
+    """Each code's Merkle list item (``code_key``), by id: one indexed read per 20,000."""
+    out: dict[int, str] = {}
+    for chunk in chunks(code_ids, 20_000):
+        query = select(codes.c.id, codes.c.gtin, codes.c.lot, codes.c.serial)
+        for code_id, gtin, lot, serial in conn.execute(query.where(among(conn, codes.c.id, chunk))):
+            out[int(code_id)] = code_item(gtin, lot, serial)
+    return out
 
 
 def codes_of_case(conn: Connection, case_id: int) -> list[int]:

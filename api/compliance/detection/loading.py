@@ -4,7 +4,9 @@ The benchmark COPYs these rows into PostgreSQL; the test that holds the set-base
 pure detector inserts them into SQLite and PostgreSQL. Code ids: a case's is its number
 times 16, its bottle k's follows it. Receipts' extra codes need real orders and shipments,
 so generated "scanned in" diversions become openings at the foreign store (both are strong
-signals, and the detector's rules treat them alike).
+signals, and the detector's rules treat them alike). As the write path does, a transfer's
+event row carries its to and from parties (``party``, ``sender``) and a bottle its case
+(``packed_in``, kept when the case is opened).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "batch_id",
         "state",
         "parent_id",
+        "packed_in",
         "replacements",
         "updated_at",
     ),
@@ -49,6 +52,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "event",
         "at",
         "location",
+        "party",
+        "sender",
         "parent_id",
         "count",
         "root",
@@ -105,16 +110,28 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
         bottles = {f"{story.case}-{k}": case_id + 1 + k for k in range(6)}
         opened = any(m.kind is MovementKind.OPENED for m in story.movements)
         batch["trace_codes"].append(
-            (case_id, story.case, story.gtin, "L1", "case", "b", "received", None, 0, now)
+            (case_id, story.case, story.gtin, "L1", "case", "b", "received", None, None, 0, now)
         )
         for serial, bottle_id in bottles.items():
             parent = None if opened else case_id
             batch["trace_codes"].append(
-                (bottle_id, serial, story.gtin, "L1", "bottle", "b", "received", parent, 0, now)
+                (
+                    bottle_id,
+                    serial,
+                    story.gtin,
+                    "L1",
+                    "bottle",
+                    "b",
+                    "received",
+                    parent,
+                    case_id,
+                    0,
+                    now,
+                )
             )
         packed = f"p{case_id}"
         batch["trace_code_events"].append(
-            (packed, "trace.codes.packed", "packed", now, None, case_id, 6, ZERO, b"")
+            (packed, "trace.codes.packed", "packed", now, None, None, None, case_id, 6, ZERO, b"")
         )
         batch["trace_code_index"].extend(
             (bottle_id, packed, k) for k, bottle_id in enumerate(bottles.values())
@@ -124,7 +141,19 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
             if m.kind in (MovementKind.SHIPPED, MovementKind.RECEIVED):
                 kind = f"transfer.{m.kind.value}"
                 batch["trace_code_events"].append(
-                    (m.entry_id, kind, m.kind.value, at, None, None, 1, ZERO, b"")
+                    (
+                        m.entry_id,
+                        kind,
+                        m.kind.value,
+                        at,
+                        None,
+                        m.party,
+                        m.sender,
+                        None,
+                        1,
+                        ZERO,
+                        b"",
+                    )
                 )
                 batch["trace_code_index"].append((case_id, m.entry_id, 0))
                 body = {
@@ -146,6 +175,8 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
                         "unpacked",
                         at,
                         m.party,
+                        None,
+                        None,
                         case_id,
                         6,
                         ZERO,

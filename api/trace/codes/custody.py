@@ -68,6 +68,7 @@ def record_custody(
     location: str | None = None,
     region: str | None = None,
     party: str | None = None,
+    sender: str | None = None,
     holder_kind: str | None = None,
 ) -> list[str]:
     """Move ``codes`` (and the bottles inside any case among them) through ``event``.
@@ -76,7 +77,8 @@ def record_custody(
     not fit, and nothing is written), then stages one ledger entry of ``kind`` (default
     ``trace.codes.<event>``) per list of codes with ``payload`` plus ``codes_root`` and
     ``codes_count``, indexes the codes and updates their state and whereabouts.
-    ``region`` is what the public lookup shows; ``location`` and ``party`` stay internal.
+    ``region`` is what the public lookup shows; ``location`` and ``party`` stay internal
+    (a transfer's ``party`` is its receiver, ``sender`` the party it came from).
     Returns the staged entry ids.
     """
     if event not in TRANSITIONS:
@@ -107,6 +109,7 @@ def record_custody(
         location=location,
         region=region,
         party=party,
+        sender=sender,
     )
     repo.update_codes(conn, [c.id for c in (*codes, *inner)], values)
     return ids
@@ -130,6 +133,7 @@ def stage_code_list(
     location: str | None = None,
     region: str | None = None,
     party: str | None = None,
+    sender: str | None = None,
     parent: Code | None = None,
 ) -> list[str]:
     """Stage the ledger entries for a list of codes and index them; return the entry ids."""
@@ -159,6 +163,7 @@ def stage_code_list(
                 "location": location,
                 "region": region,
                 "party": party,
+                "sender": sender,
                 "parent_id": parent.id if parent else None,
                 "count": tree.size,
                 "root": tree.root,
@@ -260,7 +265,14 @@ def pack(
         ids = [b.id for b in bottles if b.state is state]
         new_state = S.PACKED if state is S.COMMISSIONED else state
         repo.update_codes(
-            conn, ids, {"parent_id": case.id, "state": new_state.value, "updated_at": now}
+            conn,
+            ids,
+            {
+                "parent_id": case.id,
+                "packed_in": case.id,
+                "state": new_state.value,
+                "updated_at": now,
+            },
         )
     case_state = S.PACKED if case.state is S.COMMISSIONED else case.state
     repo.update_codes(conn, [case.id], {"state": case_state.value, "updated_at": now})

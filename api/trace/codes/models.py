@@ -56,6 +56,8 @@ class Code(Base):
     batch_id: Mapped[str] = mapped_column(String(40), index=True)
     state: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    packed_in: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The case a bottle was last packed in, kept when it is unpacked (``parent_id`` is not)."""
     location: Mapped[str | None] = mapped_column(String(60), nullable=True)
     region: Mapped[str | None] = mapped_column(String(60), nullable=True)
     holder_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -79,6 +81,8 @@ class CodeEvent(Base):
     location: Mapped[str | None] = mapped_column(String(60), nullable=True)
     region: Mapped[str | None] = mapped_column(String(60), nullable=True)
     party: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    sender: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    """A transfer's from party (``party`` is its to party), as the entry's payload says."""
     parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     count: Mapped[int] = mapped_column(Integer)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
