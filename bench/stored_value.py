@@ -3,11 +3,12 @@
 In a fresh schema: one store, 10 hot members and 10,000 cold ones (rows inserted in bulk,
 then each card topped up with 2,500.00 CNY through the service, unmeasured). Then 50 client
 threads — spread over as many processes as there are CPUs (at most 4), as ``jiuyuan serve
---workers`` would spread requests — send operations through the real service: ``atomically``
-+ ``operations.spend`` / ``operations.top_up`` (idempotency key, row lock, conditional UPDATE,
-journal entry and postings, the ledger entry staged in the same transaction), one transaction
-each; half of them to a hot member, half to a random cold one, half spends and half top-ups of
-1.00–10.00 CNY. The log worker relays the staged entries to the ledger while the clients run;
+--workers`` would spread requests — send operations through the real service, as the
+endpoints do: ``optimistically`` + ``operations.spend`` / ``operations.top_up`` (idempotency
+key, conditional UPDATE on the card's version, journal entry and postings, the ledger entry
+staged in the same atomic booking; a transaction with the row lock when the card keeps
+moving); half of them to a hot member, half to a random cold one, half spends and half top-ups
+of 1.00–10.00 CNY. The log worker relays the staged entries to the ledger while the clients run;
 the figure counts operations committed, the ledger's catch-up is shown beside it. The HTTP
 layer (FastAPI, JSON) is not part of the figure.
 
@@ -58,7 +59,7 @@ from api.stored_value.privacy import MemberKeys
 from api.stored_value.projection import check
 from api.stored_value.rules import Rules
 from api.stored_value.schemas import SpendIn, TopUpIn
-from api.stored_value.transactions import atomically
+from api.stored_value.transactions import optimistically
 from bench.postgres import fresh_schema
 from bench.report import Baseline, Options, Row, Target, median, ms, note, p99, rate
 
@@ -280,7 +281,7 @@ def _client_process(job: Job, ready: Any, results: Any) -> None:
             )
             return operations.top_up(conn, keys, rules, counter, key, body)
 
-        atomically(db, work)
+        optimistically(db, work)
 
     def raw_update(kind: str, member: str, amount: int, _: str) -> None:
         with engine.begin() as conn:

@@ -18,7 +18,7 @@ from api.log.service import LogService
 from api.stored_value.idempotency import Replayable
 from api.stored_value.privacy import MemberKeys, keys_for
 from api.stored_value.rules import Rules
-from api.stored_value.transactions import atomically
+from api.stored_value.transactions import atomically, optimistically
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -36,7 +36,14 @@ class StoredValueContext:
 
     def write(self, work: Callable[[Connection], Replayable[M]]) -> JSONResponse:
         """Run an idempotent write in its own (retried) transaction; answer as it first did."""
-        outcome = atomically(self.db, work)
+        return self._answer(atomically(self.db, work))
+
+    def operate(self, work: Callable[[Connection], Replayable[M]]) -> JSONResponse:
+        """Run a clerk's operation (``operations``), on PostgreSQL first without a transaction
+        (see ``transactions.optimistically``); answer as it first did."""
+        return self._answer(optimistically(self.db, work))
+
+    def _answer(self, outcome: Replayable[M]) -> JSONResponse:
         self.log.wake()
         headers = {REPLAYED: "true"} if outcome.replayed else {}
         return JSONResponse(

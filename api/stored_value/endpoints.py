@@ -75,7 +75,7 @@ def _operate(
         counter = access.clerk_counter(conn, principal, store_id)
         return operation(conn, ctx.keys, ctx.rules, counter, key, body)
 
-    return ctx.write(work)
+    return ctx.operate(work)
 
 
 @router.post(

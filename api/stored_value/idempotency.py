@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from api.errors import AppError, Conflict, Unprocessable
 from api.stored_value import repository as repo
 from api.stored_value.privacy import MemberKeys
-from api.stored_value.repository import CardRow
+from api.stored_value.repository import RequestRow
 from ledger.canonical import canonical_json
 
 M = TypeVar("M", bound=BaseModel)
@@ -74,12 +74,25 @@ class Replayable(Generic[M]):
     replayed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """This transaction now holds the key; ``card`` is the member's card if the claim was
-    asked to read it (unlocked, in the same statement), ``None`` if not or if there is none."""
+def digest(keys: MemberKeys, operation: str, request: Mapping[str, Any]) -> bytes:
+    """What a retry must match: the operation and its body, as a keyed hash."""
+    return keys.request_digest(canonical_json({"operation": operation, "request": dict(request)}))
 
-    card: CardRow | None
+
+def replay(
+    found: RequestRow, key: RequestKey, operation: str, request_digest: bytes, model: type[M]
+) -> Replayable[M]:
+    """The stored answer of a used key, if this request is the one that used it."""
+    if found.status_code >= 400:  # a tombstone: the answer was erased with the member
+        error = json.loads(found.response)["error"]
+        raise AppError(error["message"], status_code=found.status_code, code=error["code"])
+    if found.operation != operation or found.request_digest != request_digest:
+        raise IdempotencyKeyReused(
+            f"{HEADER} {key.text} was already used for a different request "
+            f"({found.operation.replace('_', ' ')}); a new transaction needs a new POS "
+            "transaction number"
+        )
+    return Replayable(model.model_validate_json(found.response), found.status_code, True)
 
 
 def claim(
@@ -92,30 +105,20 @@ def claim(
     *,
     now: datetime,
     member_id: str | None = None,
-    card_of: str | None = None,
-) -> Claimed | Replayable[M]:
-    """Claim ``key`` for this request, or, if it was already used, its (original) result.
+) -> Replayable[M] | None:
+    """Claim ``key`` for this request (``None``), or, if it was already used, its (original)
+    result.
 
     ``member_id`` marks the request as being about a member's personal data, so erasing the
-    member can blank the stored answer; ``card_of`` reads that member's card with the claim.
+    member can blank the stored answer.
     """
-    digest = keys.request_digest(canonical_json({"operation": operation, "request": dict(request)}))
-    claimed, card = repo.claim_request(conn, key.text, operation, digest, member_id, now, card_of)
-    if claimed:
-        return Claimed(card)
+    request_digest = digest(keys, operation, request)
+    if repo.claim_request(conn, key.text, operation, request_digest, member_id, now):
+        return None
     found = repo.get_request(conn, key.text)
     if found is None:  # only a concurrent rollback between our two statements
         raise Conflict("this idempotency key is being used right now; retry")
-    if found.status_code >= 400:  # a tombstone: the answer was erased with the member
-        error = json.loads(found.response)["error"]
-        raise AppError(error["message"], status_code=found.status_code, code=error["code"])
-    if found.operation != operation or found.request_digest != digest:
-        raise IdempotencyKeyReused(
-            f"{HEADER} {key.text} was already used for a different request "
-            f"({found.operation.replace('_', ' ')}); a new transaction needs a new POS "
-            "transaction number"
-        )
-    return Replayable(model.model_validate_json(found.response), found.status_code, True)
+    return replay(found, key, operation, request_digest, model)
 
 
 def once(
@@ -137,9 +140,9 @@ def once(
     ``member_id`` / ``member_of`` mark the request as being about a member's personal data,
     so erasing the member can blank the stored answer.
     """
-    outcome = claim(conn, keys, key, operation, request, model, now=now, member_id=member_id)
-    if isinstance(outcome, Replayable):
-        return outcome
+    replayed = claim(conn, keys, key, operation, request, model, now=now, member_id=member_id)
+    if replayed is not None:
+        return replayed
     result = run()
     about = member_of(result) if member_of is not None else member_id
     repo.complete_request(conn, key.text, status_code, result.model_dump_json(), about)

@@ -1,13 +1,18 @@
 """The clerk's operations on a member's stored value: each one balanced journal entry, written
 with the balance rows and staged as one ledger entry in the same transaction.
 
-A top-up, a spend or a cash refund decides on the card as read without a lock and books with
-an UPDATE that applies only if the account's version is still the one it read (and that itself
-refuses to go below zero); if another operation moved the card in between, it reads the card
-again, locked this time, and decides again. A hot member's row is so locked only while the
-booking statement and the commit run, not while Python decides. A refund or a void also
-depends on the journal row it undoes, so it locks the account, then that row, from the start
-(repository lock order).
+A top-up, a spend or a cash refund reads the card and whether its idempotency key was used in
+one statement, without a lock, decides, and books with an UPDATE that applies only if the
+account's version is still the one it read (and that itself refuses to go below zero); the
+same statement writes the journal entry, the staged ledger entry and the key with its answer.
+On PostgreSQL that runs without a transaction (``transactions.optimistically``): the booking
+statement is its own, so a hot member's row is locked only while it and its commit run, not
+while Python decides. If another operation moved the card in between, it decides once more
+on the card as the failed booking found it; if that misses too, the operation runs again in
+a transaction that locks the card first, then looks at the key (a concurrent retry of the
+same request has committed by then), and decides under the lock.
+A refund or a void also depends on the journal row it undoes, so it always runs in a
+transaction and locks the account, then that row, from the start (repository lock order).
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from api.db import is_sqlite
 from api.errors import AppError, Conflict, NotFound
 from api.stored_value import journal, promotions, views
 from api.stored_value import member_repository as members
 from api.stored_value import repository as repo
 from api.stored_value.counter import Counter
-from api.stored_value.idempotency import Replayable, RequestKey, claim
+from api.stored_value.idempotency import Replayable, RequestKey, digest, replay
 from api.stored_value.journal import Card, JournalEntry, Operation
 from api.stored_value.member_repository import MemberRow
 from api.stored_value.privacy import MemberKeys
-from api.stored_value.repository import AccountRow, Booking, CardRow, JournalRow
+from api.stored_value.repository import AccountRow, Booking, CardRow, JournalRow, RequestRow
 from api.stored_value.rules import Rules, refund_split, spend_split
 from api.stored_value.schemas import CashRefundIn, OperationOut, RefundIn, SpendIn, TopUpIn, VoidIn
+from api.stored_value.transactions import NeedsTransaction, autocommits
 from ledger.canonical import canonical_json, format_ts
 
 
@@ -80,17 +87,25 @@ Decide = Callable[[MemberRow, AccountRow, Card], OperationOut]
 
 
 class CardMoved(Exception):
-    """The card changed between the read an operation decided on and its booking."""
+    """The card changed between the read an operation decided on and its booking; ``card``
+    is the card as the booking found it, if it had it."""
+
+    def __init__(self, member_id: str, card: CardRow | None) -> None:
+        super().__init__(member_id)
+        self.card = card
 
 
 @dataclass(frozen=True, slots=True)
 class Desk:
-    """One operation in progress: its transaction, the rules, the counter and its key."""
+    """One operation in progress: its connection, the rules, the counter, its key and what a
+    retry must match."""
 
     conn: Connection
     rules: Rules
     counter: Counter
     key: RequestKey
+    operation: Operation
+    request_digest: bytes
 
     def card(self, member_id: str, *, lock: bool = True) -> tuple[MemberRow, AccountRow, Card]:
         """The member, their account (locked unless ``lock`` is false), and the accounts this
@@ -98,14 +113,49 @@ class Desk:
         member, account = card_here(self.conn, self.counter, member_id, lock=lock)
         return member, account, self._card(member)
 
-    def settle(self, member_id: str, read: CardRow | None, decide: Decide) -> OperationOut:
-        """``decide`` (which books) on the card as ``read`` without a lock; if the card moved
-        before the booking, once more on the card locked, when nothing can move it."""
-        member, account = _card_accepted(self.counter, member_id, read)
-        try:
-            return decide(member, account, self._card(member))
-        except CardMoved:
-            return decide(*self.card(member_id, lock=True))
+    def settle(self, member_id: str, decide: Decide) -> Replayable[OperationOut]:
+        """The key's first answer if it was used, else ``decide`` (which books).
+
+        Without a transaction (or on SQLite, whose transaction holds the database) on the card
+        and key as read together without a lock; if the card moved before the booking, decided
+        again (``OPTIMISTIC_ATTEMPTS`` in all), then the operation needs a transaction (on
+        SQLite: once more on the card as it is now). In a transaction on PostgreSQL, on the
+        card locked first, then the key: a concurrent attempt with the same key held the card,
+        so it has committed by now."""
+        conn = self.conn
+        optimistic = autocommits(conn) or is_sqlite(conn)
+        # Without a transaction a moved card is decided on again: cheaper than a transaction
+        # that holds the hot row's lock across round trips, unless the card keeps moving.
+        newer: CardRow | None = None  # a later card than the last decision's, from its booking
+        read: CardRow | None
+        for _ in range(OPTIMISTIC_ATTEMPTS if autocommits(conn) else 1):
+            if newer is not None:
+                read = newer
+            else:
+                if optimistic:
+                    found, read = repo.look_up(conn, self.key.text, member_id)
+                else:
+                    read = repo.read_card(conn, member_id, lock=True)
+                    found = repo.get_request(conn, self.key.text)
+                if found is not None:
+                    return self.replay(found)
+            member, account = _card_accepted(self.counter, member_id, read)
+            try:
+                return _created(decide(member, account, self._card(member)))
+            except CardMoved as moved:
+                seen = moved.card
+                newer = seen if seen is not None and seen[1].version > account.version else None
+        if autocommits(conn):
+            raise NeedsTransaction(f"member {member_id}'s card kept moving")
+        return _created(decide(*self.card(member_id, lock=True)))
+
+    def replay(self, found: RequestRow) -> Replayable[OperationOut]:
+        return replay(found, self.key, self.operation.value, self.request_digest, OperationOut)
+
+    def used(self) -> Replayable[OperationOut] | None:
+        """The key's first answer, if it was used."""
+        found = repo.get_request(self.conn, self.key.text)
+        return None if found is None else self.replay(found)
 
     def _card(self, member: MemberRow) -> Card:
         return Card(member.issuer_id, member.member_id, self.counter.store_id)
@@ -133,7 +183,8 @@ class Desk:
         **columns: Any,
     ) -> OperationOut:
         """Move the balance, write the journal entry, stage its ledger entry and store the
-        request's answer, provided the account is still as read (else :class:`CardMoved`)."""
+        request's key with its answer, provided the account is still as read (else
+        :class:`CardMoved`)."""
         counter = self.counter
         principal, bonus = entry.member_change(member.member_id)
         debit = entry.operation in (Operation.SPEND, Operation.CASH_REFUND)
@@ -188,62 +239,45 @@ class Desk:
             # canonicalised now, as stage_entry does: a bad value fails this transaction
             ledger_payload=canonical_json(payload).decode(),
             request_key=self.key.text,
+            operation=self.operation.value,
+            request_digest=self.request_digest,
             status_code=CREATED,
             response=out.model_dump_json(),
         )
-        if not repo.book(self.conn, booking):
-            raise CardMoved(member.member_id)
+        booked, card = repo.book(self.conn, booking)
+        if not booked:
+            raise CardMoved(member.member_id, card)
         return out
 
 
 Body = TopUpIn | SpendIn | RefundIn | CashRefundIn | VoidIn
 CREATED = 201
+OPTIMISTIC_ATTEMPTS = 2
 
 
-def _once(
-    desk: Desk,
+def _created(out: OperationOut) -> Replayable[OperationOut]:
+    return Replayable(out, CREATED, False)
+
+
+def _desk(
+    conn: Connection,
     keys: MemberKeys,
+    rules: Rules,
+    counter: Counter,
+    key: RequestKey,
     operation: Operation,
     body: Body,
-    run: Callable[[CardRow | None], OperationOut],
-    *,
-    card_of: str | None = None,
-) -> Replayable[OperationOut]:
-    """``run`` unless the key was used, given the card of ``card_of`` read with the claim;
-    its booking stores the answer (see :meth:`Desk.book`)."""
-    request = body.model_dump(mode="json")
-    outcome = claim(
-        desk.conn,
-        keys,
-        desk.key,
-        operation.value,
-        request,
-        OperationOut,
-        now=desk.counter.now,
-        card_of=card_of,
-    )
-    if isinstance(outcome, Replayable):
-        return outcome
-    return Replayable(run(outcome.card), CREATED, False)
+) -> Desk:
+    request_digest = digest(keys, operation.value, body.model_dump(mode="json"))
+    return Desk(conn, rules, counter, key, operation, request_digest)
 
 
-def _settled(
-    desk: Desk,
-    keys: MemberKeys,
-    operation: Operation,
-    body: TopUpIn | SpendIn | CashRefundIn,
-    decide: Decide,
-) -> Replayable[OperationOut]:
-    """An operation decided on the member's card alone: claim and read in one go, then settle."""
-    member_id = body.member_id
-    return _once(
-        desk,
-        keys,
-        operation,
-        body,
-        lambda read: desk.settle(member_id, read, decide),
-        card_of=member_id,
-    )
+def _undoing(desk: Desk, run: Callable[[], Replayable[OperationOut]]) -> Replayable[OperationOut]:
+    """A refund or a void: the key's first answer if it was used, else ``run`` (which locks,
+    then looks at the key again, then books); always in a transaction."""
+    if autocommits(desk.conn):
+        raise NeedsTransaction(f"a {desk.operation.value} locks what it undoes")
+    return desk.used() or run()
 
 
 def top_up(
@@ -254,7 +288,7 @@ def top_up(
     key: RequestKey,
     body: TopUpIn,
 ) -> Replayable[OperationOut]:
-    desk = Desk(conn, rules, counter, key)
+    desk = _desk(conn, keys, rules, counter, key, Operation.TOP_UP, body)
 
     def decide(member: MemberRow, account: AccountRow, card: Card) -> OperationOut:
         promotion = promotions.applicable(conn, counter, body.promotion_id, body.paid_fen)
@@ -287,7 +321,7 @@ def top_up(
                 )
         return desk.book(member, account, entry, ledger=ledger, **columns)
 
-    return _settled(desk, keys, Operation.TOP_UP, body, decide)
+    return desk.settle(body.member_id, decide)
 
 
 def spend(
@@ -298,13 +332,13 @@ def spend(
     key: RequestKey,
     body: SpendIn,
 ) -> Replayable[OperationOut]:
-    desk = Desk(conn, rules, counter, key)
+    desk = _desk(conn, keys, rules, counter, key, Operation.SPEND, body)
 
     def decide(member: MemberRow, account: AccountRow, card: Card) -> OperationOut:
         principal, bonus = spend_split(body.amount_fen, account.principal_fen, account.bonus_fen)
         return desk.book(member, account, journal.spend(card, principal, bonus), ledger={})
 
-    return _settled(desk, keys, Operation.SPEND, body, decide)
+    return desk.settle(body.member_id, decide)
 
 
 def refund(
@@ -315,10 +349,12 @@ def refund(
     key: RequestKey,
     body: RefundIn,
 ) -> Replayable[OperationOut]:
-    desk = Desk(conn, rules, counter, key)
+    desk = _desk(conn, keys, rules, counter, key, Operation.REFUND, body)
 
-    def run() -> OperationOut:
+    def run() -> Replayable[OperationOut]:
         member, account, card, spent = desk.referenced(body.spend_id, Operation.SPEND, "spend")
+        if (used := desk.used()) is not None:  # a concurrent retry held the account
+            return used
         principal, bonus = refund_split(
             -spent.principal_fen,
             -spent.bonus_fen,
@@ -330,9 +366,9 @@ def refund(
         ref = spent.journal_id
         out = desk.book(member, account, entry, ledger={"ref": ref}, ref_journal_id=ref)
         repo.add_refunded(conn, ref, principal, bonus)
-        return out
+        return _created(out)
 
-    return _once(desk, keys, Operation.REFUND, body, lambda _: run())
+    return _undoing(desk, run)
 
 
 def cash_refund(
@@ -343,7 +379,7 @@ def cash_refund(
     key: RequestKey,
     body: CashRefundIn,
 ) -> Replayable[OperationOut]:
-    desk = Desk(conn, rules, counter, key)
+    desk = _desk(conn, keys, rules, counter, key, Operation.CASH_REFUND, body)
 
     def decide(member: MemberRow, account: AccountRow, card: Card) -> OperationOut:
         if account.total_fen == 0:
@@ -354,7 +390,7 @@ def cash_refund(
             member, account, entry, ledger={"payment": method.value}, payment_method=method.value
         )
 
-    return _settled(desk, keys, Operation.CASH_REFUND, body, decide)
+    return desk.settle(body.member_id, decide)
 
 
 def void(
@@ -365,10 +401,12 @@ def void(
     key: RequestKey,
     body: VoidIn,
 ) -> Replayable[OperationOut]:
-    desk = Desk(conn, rules, counter, key)
+    desk = _desk(conn, keys, rules, counter, key, Operation.VOID, body)
 
-    def run() -> OperationOut:
+    def run() -> Replayable[OperationOut]:
         member, account, _, top = desk.referenced(body.top_up_id, Operation.TOP_UP, "top-up")
+        if (used := desk.used()) is not None:  # a concurrent retry held the account
+            return used
         if top.voided_by is not None:
             raise NotVoidable(f"top-up {top.journal_id} was already voided by {top.voided_by}")
         if top.business_day != counter.business_day:
@@ -392,6 +430,6 @@ def void(
             payment_method=top.payment_method,
         )
         repo.mark_voided(conn, ref, out.journal_id)
-        return out
+        return _created(out)
 
-    return _once(desk, keys, Operation.VOID, body, lambda _: run())
+    return _undoing(desk, run)

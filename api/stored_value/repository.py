@@ -1,13 +1,15 @@
 """All SQL of stored-value accounts, the journal, idempotency keys and promotions.
 
-Functions take a Connection; the caller owns the transaction. Lock order, everywhere: the
-request's idempotency key, then the member's account row, then the journal row an operation
-refers to (a refund's spend, a void's top-up). One order means no deadlocks between operations.
+Functions take a Connection; the caller owns the transaction (or, on PostgreSQL, runs each
+statement as its own). Lock order of the clerk's operations: the member's account row, then
+the journal row an operation refers to (a refund's spend, a void's top-up), then the request's
+idempotency key, which the booking inserts. One order means no deadlocks between operations.
 
 Every write to an account row bumps its ``version``; :func:`book` moves the balance only if
 the version is still the one the operation decided on, and writes the journal entry, its
-postings, the staged ledger entry and the request's answer with it — on PostgreSQL in one
-statement, so a hot member's row is locked for one round trip and the commit.
+postings, the staged ledger entry and the request's key with its answer along with it — on
+PostgreSQL in one statement, so a hot member's row is locked only while that statement and its
+commit run.
 """
 
 from __future__ import annotations
@@ -259,14 +261,22 @@ class Booking:
     ledger_kind: str
     ledger_payload: str  # canonical JSON, as the outbox holds it
     request_key: str
+    operation: str
+    request_digest: bytes
     status_code: int
     response: str
 
 
-def book(conn: Connection, booking: Booking) -> bool:
+def book(conn: Connection, booking: Booking) -> tuple[bool, CardRow | None]:
     """Move the balance if the account is still at ``booking.version`` (and neither balance
     would go below zero), and with it write the journal entry, its postings, the staged
-    ledger entry and the request's answer; whether it was booked. Nothing is written if not.
+    ledger entry and the request's key with its answer; whether it was booked. Nothing is
+    written if not. A key stored meanwhile by another transaction raises (unique violation):
+    the caller runs the request again, and then finds the key's answer.
+
+    If not booked, on PostgreSQL also the card as the statement found it (as of its start:
+    if it had to wait for another booking, it does not show that one), to decide on again
+    without another round trip.
     """
     params = {
         "b_member": booking.member_id,
@@ -278,21 +288,23 @@ def book(conn: Connection, booking: Booking) -> bool:
     }
     if is_sqlite(conn):  # no data-modifying CTEs: the same writes, one statement each
         if conn.execute(_MOVE_BALANCE, params).rowcount != 1:
-            return False
+            return False, None
         insert_journal(conn, booking.lines, **booking.journal)
         conn.execute(_STAGE, _staged(booking))
-        complete_request(conn, booking.request_key, booking.status_code, booking.response, None)
-        return True
+        conn.execute(_ANSWER, _answered(booking))
+        return True, None
     params.update({f"j_{name}": value for name, value in booking.journal.items()})
     params.update(_staged(booking))
+    params.update({f"r_{name}": value for name, value in _answered(booking).items()})
     params.update(
         accounts=[x.account for x in booking.lines],
         amounts=[x.amount_fen for x in booking.lines],
-        key=booking.request_key,
-        b_status=booking.status_code,
-        b_response=booking.response,
     )
-    return bool(_on_driver(conn, _BOOK_SQL, params)[0] == 1)
+    booked, *card = _on_driver(conn, _BOOK_SQL, params)
+    if booked == 1:
+        return True, None
+    found = dict(zip(_BOOK_CARD_NAMES, card, strict=True))
+    return False, None if found["member_id"] is None else _card_row(found)
 
 
 def _staged(booking: Booking) -> dict[str, Any]:
@@ -300,6 +312,19 @@ def _staged(booking: Booking) -> dict[str, Any]:
         "entry_id": booking.journal["journal_id"],
         "kind": booking.ledger_kind,
         "payload": booking.ledger_payload,
+        "created_at": booking.now,
+    }
+
+
+def _answered(booking: Booking) -> dict[str, Any]:
+    """The request's row: its key and, at once, its answer (no personal data in it)."""
+    return {
+        "idempotency_key": booking.request_key,
+        "operation": booking.operation,
+        "request_digest": booking.request_digest,
+        "member_id": None,
+        "status_code": booking.status_code,
+        "response": booking.response,
         "created_at": booking.now,
     }
 
@@ -321,6 +346,7 @@ _MOVE_BALANCE = (
     )
 )
 _STAGE = outbox.insert()
+_ANSWER = requests.insert()
 
 
 def _columns(table: Table, prefix: str = "") -> tuple[str, str]:
@@ -335,8 +361,11 @@ def _columns(table: Table, prefix: str = "") -> tuple[str, str]:
 # PostgreSQL: the same writes as one statement. Every insert reads from ``moved``, so nothing
 # is written unless the balance moved; ``lines`` reads from ``entry`` (the journal row) so
 # the postings follow their entry. Casts fix the parameters' types for the prepared plan.
+# The key goes in last (the lock order): a key another transaction holds or stored makes
+# this statement wait for it, then fail whole with a unique violation.
 _JOURNAL_COLUMNS, _JOURNAL_VALUES = _columns(journal, "j_")
 _OUTBOX_COLUMNS, _OUTBOX_VALUES = _columns(outbox)
+_REQUEST_COLUMNS, _REQUEST_VALUES = _columns(requests, "r_")
 _BOOK = text(
     f"""
 WITH moved AS (
@@ -362,13 +391,26 @@ WITH moved AS (
     INSERT INTO {outbox.name} ({_OUTBOX_COLUMNS})
     SELECT {_OUTBOX_VALUES} FROM moved
 ), answered AS (
-    UPDATE {requests.name} SET status_code = :b_status, response = :b_response
-    WHERE idempotency_key = :key AND EXISTS (SELECT FROM moved)
+    INSERT INTO {requests.name} ({_REQUEST_COLUMNS})
+    SELECT {_REQUEST_VALUES} FROM moved
 )
-SELECT count(*) FROM moved
+SELECT (SELECT count(*) FROM moved) AS booked, card.*
+FROM (SELECT 1) AS one
+LEFT JOIN (
+    SELECT {", ".join(f"m.{c.name}" for c in members.c)},
+        a.principal_fen, a.bonus_fen, a.debit_count, a.version
+    FROM {members.name} AS m JOIN {accounts.name} AS a ON a.member_id = m.member_id
+    WHERE m.member_id = :b_member
+) AS card ON NOT EXISTS (SELECT FROM moved)
 """
 )
 _BOOK_SQL = str(_BOOK.compile(dialect=PGDialect_psycopg()))  # type: ignore[no-untyped-call]
+_BOOK_CARD_NAMES = [c.name for c in members.c] + [
+    "principal_fen",
+    "bonus_fen",
+    "debit_count",
+    "version",
+]
 
 
 def insert_journal(conn: Connection, lines: Sequence[Line], **values: Any) -> None:
@@ -519,25 +561,37 @@ def _claim_statement(sqlite: bool) -> Any:
 
 
 _CLAIM = {True: _claim_statement(True), False: _claim_statement(False)}
-# PostgreSQL: the claim and the (unlocked) read of the member's card in one statement.
-_CLAIMED = _CLAIM[False].cte("claimed")
+_GET_REQUEST = select(
+    requests.c.idempotency_key,
+    requests.c.operation,
+    requests.c.request_digest,
+    requests.c.member_id,
+    requests.c.status_code,
+    requests.c.response,
+).where(requests.c.idempotency_key == bindparam("key"))
+# The request's row (if its key was used) and the member's card, unlocked, in one statement.
+_FOUND = _GET_REQUEST.subquery("found")
 _CARD = _READ_CARD.subquery("card")
-_CLAIM_READING_CARD = select(
-    select(func.count()).select_from(_CLAIMED).scalar_subquery().label("claimed"), _CARD
-).select_from(select(literal(1).label("one")).subquery("one").outerjoin(_CARD, true()))
-_CLAIM_READING_CARD_NAMES = [c.name for c in _CLAIM_READING_CARD.selected_columns]
+_LOOK_UP = select(*(c.label(f"r_{c.name}") for c in _FOUND.c), _CARD).select_from(
+    select(literal(1).label("one"))
+    .subquery("one")
+    .outerjoin(_FOUND, true())
+    .outerjoin(_CARD, true())
+)
+_LOOK_UP_NAMES = [c.name for c in _LOOK_UP.selected_columns]
 # Compiled once for psycopg (``%(name)s`` parameters); the statement's own constants are
 # parameters too, sent with each call's.
-_compiled = _CLAIM_READING_CARD.compile(dialect=PGDialect_psycopg())  # type: ignore[no-untyped-call]
-_CLAIM_READING_CARD_SQL = str(_compiled)
-_CLAIM_READING_CARD_CONSTANTS = {k: v for k, v in _compiled.params.items() if v is not None}
+_compiled = _LOOK_UP.compile(dialect=PGDialect_psycopg())  # type: ignore[no-untyped-call]
+_LOOK_UP_SQL = str(_compiled)
+_LOOK_UP_CONSTANTS = {k: v for k, v in _compiled.params.items() if v is not None}
 
 
 def _on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
     """The one row of a hot-path statement, run on the psycopg connection underneath, in the
-    transaction SQLAlchemy began: SQLAlchemy's per-call work (parameters, result metadata)
-    costs more client CPU than the server spends on the statement. Errors are raised as
-    SQLAlchemy's, as :func:`~api.stored_value.transactions.atomically` expects."""
+    transaction SQLAlchemy began (or as its own, on a connection without one): SQLAlchemy's
+    per-call work (parameters, result metadata) costs more client CPU than the server spends
+    on the statement. Errors are raised as SQLAlchemy's, as
+    :func:`~api.stored_value.transactions.atomically` expects."""
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     try:
@@ -548,14 +602,6 @@ def _on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tuple[A
     return tuple(row)
 
 
-_GET_REQUEST = select(
-    requests.c.idempotency_key,
-    requests.c.operation,
-    requests.c.request_digest,
-    requests.c.member_id,
-    requests.c.status_code,
-    requests.c.response,
-).where(requests.c.idempotency_key == bindparam("key"))
 _COMPLETE_REQUEST = (
     update(requests)
     .where(requests.c.idempotency_key == bindparam("key"))
@@ -574,10 +620,8 @@ def claim_request(
     digest: bytes,
     member_id: str | None,
     now: datetime,
-    card_of: str | None = None,
-) -> tuple[bool, CardRow | None]:
-    """Insert the key unless it exists: whether this transaction now owns it, and the card of
-    member ``card_of`` read without a lock (``None`` if not asked for or not found).
+) -> bool:
+    """Insert the key unless it exists: whether this transaction now owns it.
 
     On PostgreSQL a concurrent transaction holding the same new key makes this wait until it
     commits (then False) or rolls back (then True): two retries never both run.
@@ -589,20 +633,32 @@ def claim_request(
         "b_member": member_id,
         "b_now": now,
     }
-    sqlite = is_sqlite(conn)
-    if card_of is None or sqlite:
-        claimed = conn.execute(_CLAIM[sqlite], params).first() is not None
-        card = read_card(conn, card_of, lock=False) if claimed and card_of is not None else None
-        return claimed, card
-    found = _on_driver(
-        conn,
-        _CLAIM_READING_CARD_SQL,
-        {**_CLAIM_READING_CARD_CONSTANTS, **params, "member_id": card_of},
-    )
-    if not found[0]:
-        return False, None
-    row = dict(zip(_CLAIM_READING_CARD_NAMES, found, strict=True))
-    return True, None if row["member_id"] is None else _card_row(row)
+    return conn.execute(_CLAIM[is_sqlite(conn)], params).first() is not None
+
+
+def look_up(
+    conn: Connection, key: str, member_id: str | None
+) -> tuple[RequestRow | None, CardRow | None]:
+    """The stored request of ``key`` and the card of ``member_id`` (``None`` where there is
+    none), read in one statement without a lock."""
+    params = {"key": key, "member_id": member_id}
+    row: Mapping[Any, Any]
+    if is_sqlite(conn):
+        row = conn.execute(_LOOK_UP, params).one()._mapping
+    else:
+        found = _on_driver(conn, _LOOK_UP_SQL, {**_LOOK_UP_CONSTANTS, **params})
+        row = dict(zip(_LOOK_UP_NAMES, found, strict=True))
+    request = None
+    if row["r_idempotency_key"] is not None:
+        request = RequestRow(
+            row["r_idempotency_key"],
+            row["r_operation"],
+            bytes(row["r_request_digest"]),
+            row["r_member_id"],
+            row["r_status_code"],
+            row["r_response"],
+        )
+    return request, None if row["member_id"] is None else _card_row(row)
 
 
 def get_request(conn: Connection, key: str) -> RequestRow | None:

@@ -2,8 +2,10 @@
 operation decides again on the card locked (both databases).
 
 A concurrent transaction that commits between an operation's read and its booking is played
-here by the same change made inside the operation's own transaction, right after the read:
-to the booking's ``WHERE version = :read`` the two look the same.
+here by the same change made on the operation's own connection, right after the read: on
+PostgreSQL that read runs without a transaction, so the change commits at once, as another
+clerk's would; on SQLite it joins the operation's transaction. To the booking's
+``WHERE version = :read`` the two look the same.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
-from api.db import Database
+from api.db import Database, is_sqlite
 from api.errors import AppError
 from api.stored_value import members
 from api.stored_value import repository as repo
@@ -26,20 +28,21 @@ from tests.api.stored_value.till import Till
 def _between_read_and_booking(
     monkeypatch: pytest.MonkeyPatch, change: Callable[[Connection, str], None]
 ) -> list[bool]:
-    """Run ``change`` right after each claim's read of the card; record each booking's
-    outcome, checking that a refused booking wrote nothing."""
-    claim, book = repo.claim_request, repo.book
+    """Run ``change`` right after the first unlocked read of the card of each operation that
+    follows; record each booking's outcome, checking that a refused booking wrote nothing."""
+    look_up, book = repo.look_up, repo.book
     booked: list[bool] = []
+    changed: set[str] = set()
 
-    def claim_then_change(conn: Connection, *args: Any) -> Any:
-        outcome = claim(conn, *args)
-        card_of = args[-1]
-        if outcome[0] and card_of is not None:
-            change(conn, card_of)
+    def look_up_then_change(conn: Connection, key: str, member_id: str | None) -> Any:
+        outcome = look_up(conn, key, member_id)
+        if outcome[0] is None and member_id is not None and key not in changed:
+            changed.add(key)
+            change(conn, member_id)
         return outcome
 
-    def book_and_check(conn: Connection, booking: repo.Booking) -> bool:
-        done = book(conn, booking)
+    def book_and_check(conn: Connection, booking: repo.Booking) -> tuple[bool, Any]:
+        done, card = book(conn, booking)
         booked.append(done)
         if not done:
             params = {"j": booking.journal["journal_id"], "k": booking.request_key}
@@ -47,13 +50,12 @@ def _between_read_and_booking(
                 "SELECT count(*) FROM stored_value_journal WHERE journal_id = :j",
                 "SELECT count(*) FROM stored_value_postings WHERE journal_id = :j",
                 "SELECT count(*) FROM ledger_outbox WHERE entry_id = :j",
-                "SELECT count(*) FROM stored_value_requests WHERE idempotency_key = :k "
-                "AND response <> ''",
+                "SELECT count(*) FROM stored_value_requests WHERE idempotency_key = :k",
             ):
                 assert conn.execute(text(query), params).scalar_one() == 0, query
-        return done
+        return done, card
 
-    monkeypatch.setattr(repo, "claim_request", claim_then_change)
+    monkeypatch.setattr(repo, "look_up", look_up_then_change)
     monkeypatch.setattr(repo, "book", book_and_check)
     return booked
 
@@ -63,32 +65,38 @@ def test_a_spend_decided_on_a_card_that_moved_is_decided_again_under_the_lock(
 ) -> None:
     m = till.register().member_id
     till.top_up(m, 10_000)
+    elsewhere = [7_000]
 
     def spend_elsewhere(conn: Connection, member_id: str) -> None:
         conn.execute(
             text(
-                "UPDATE stored_value_accounts SET principal_fen = principal_fen - 7000, "
+                "UPDATE stored_value_accounts SET principal_fen = principal_fen - :a, "
                 "version = version + 1 WHERE member_id = :m"
             ),
-            {"m": member_id},
+            {"a": elsewhere[0], "m": member_id},
         )
 
     booked = _between_read_and_booking(monkeypatch, spend_elsewhere)
-    # Read 100.00 CNY, but 70.00 went meanwhile: the second decision sees 30.00 and refuses.
-    with pytest.raises(AppError) as refused:
-        till.spend(m, 5_000)
-    assert refused.value.code == "insufficient_balance"
-    assert booked == [False]
-    booked.clear()
-    out = till.spend(m, 2_000).result  # 30.00 left: booked on the second, locked read
+    # Read 100.00 CNY, but 70.00 went meanwhile: booked on the second, locked read of 30.00.
+    out = till.spend(m, 2_000).result
     assert booked == [False, True]
     assert out.balance.total_fen == 1_000
+    booked.clear()
+    # Read 10.00, but 5.00 went meanwhile: the second decision sees 5.00 and refuses.
+    elsewhere[0] = 500
+    with pytest.raises(AppError) as refused:
+        till.spend(m, 800)
+    assert refused.value.code == "insufficient_balance"
+    assert booked == [False]
     monkeypatch.undo()
     with db.engine.connect() as conn:
         card = repo.read_card(conn, m, lock=False)
-        assert card is not None and card[1].principal_fen == 1_000
+        # On SQLite the change made in the refused attempt's transaction rolled back with it.
+        assert card is not None and card[1].principal_fen == (
+            1_000 if is_sqlite(db.engine) else 500
+        )
         journal = "SELECT operation FROM stored_value_journal WHERE member_id = :m"
-        # the refused attempt rolled back whole; the other wrote its entry once
+        # the refused attempt wrote nothing; the other wrote its entry once
         ops = sorted(conn.execute(text(journal), {"m": m}).scalars())
         assert ops == ["spend", "top_up"]
 

@@ -93,3 +93,33 @@ def test_concurrent_top_ups_never_exceed_the_cap_and_refunds_never_exceed_the_sp
     with db.engine.connect() as conn:
         assert stored_member_balances(conn)[m] == (cap, 0)
         assert member_balances_from_ledger(conn)[m] == (cap, 0)
+
+
+def test_concurrent_first_attempts_of_one_key_for_two_cards_book_once(
+    till: Till, db: Database, log: LogService
+) -> None:
+    # Each attempt's booking inserts the key: the losers' bookings wait for the winner's,
+    # fail whole on the key, and run again to find its answer (theirs, or another body's).
+    a, b = till.register().member_id, till.register().member_id
+    till.top_up(a, 10_000)
+    till.top_up(b, 10_000)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(i: int) -> None:
+        outcome = till.spend(a if i % 2 else b, 1_000, txn="POS9-000007")
+        with lock:
+            results.append("replayed" if outcome.replayed else "booked")
+
+    outcomes = Counter(_race(12, attempt))
+    assert outcomes["ok"] == 6 and outcomes["idempotency_key_reused"] == 6
+    assert sorted(results) == ["booked"] + ["replayed"] * 5
+    log.relay()
+    with db.engine.connect() as conn:
+        balances = stored_member_balances(conn)
+        assert sorted([balances[a], balances[b]]) == [(9_000, 0), (10_000, 0)]
+        assert member_balances_from_ledger(conn)[a] == balances[a]
+        spends = conn.execute(
+            text("SELECT count(*) FROM stored_value_journal WHERE operation = 'spend'")
+        ).scalar_one()
+    assert spends == 1

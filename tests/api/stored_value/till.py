@@ -37,7 +37,7 @@ from api.stored_value.schemas import (
     TopUpIn,
     VoidIn,
 )
-from api.stored_value.transactions import atomically
+from api.stored_value.transactions import atomically, optimistically
 
 ROOT = Principal("test-root", Role.ADMIN)
 T = TypeVar("T")
@@ -151,10 +151,11 @@ class Till:
 
     def _op(self, operation: Any, body: Any, txn: str | None) -> Replayable[OperationOut]:
         key = self.key(txn)
-        return self.run(
+        return optimistically(
+            self.db,
             lambda c: operation(
                 c, self.keys, self.rules, counter_at(c, self.store_id, self.now), key, body
-            )
+            ),
         )
 
 
