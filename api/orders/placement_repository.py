@@ -3,13 +3,26 @@ used to take several round trips (docs/ordering.md, *Benchmark*)."""
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select, String, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.engine.interfaces import Compiled
 
 from api.catalogue.models import PriceListItem
@@ -56,29 +69,68 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> Compiled:
     return statement.compile(dialect=dialect)
 
 
+@lru_cache(maxsize=64)
+def _expanded(
+    statement: Select[Any],
+    dialect: Dialect,
+    scalars: tuple[str, ...],
+    lists: tuple[tuple[str, int], ...],
+) -> tuple[str, dict[str, Any]]:
+    """The SQL of ``statement`` with its list parameters (name, length) expanded, and the
+    values of the parameters SQLAlchemy made of its constants."""
+    given: dict[str, Any] = {name: [""] * length for name, length in lists}
+    given |= dict.fromkeys(scalars, "")
+    state = _compiled(statement, dialect).construct_expanded_state(given)
+    made = {f"{name}_{i}" for name, length in lists for i in range(1, length + 1)}
+    constants = {k: v for k, v in state.parameters.items() if k not in made and k not in scalars}
+    return state.statement, constants
+
+
 def _fetch(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> list[Any]:
-    """Rows of a module-level Core statement, as tuples. On PostgreSQL it is compiled once
-    and run on the driver's cursor as a prepared statement: a quarter of the CPU that a full
-    SQLAlchemy execution takes, which on the placement path is what limits throughput."""
+    """Rows of a module-level Core statement, as tuples. On PostgreSQL it is compiled and
+    expanded once (per length of its list parameters) and run on the driver's cursor as a
+    prepared statement: a fraction of the CPU that a full SQLAlchemy execution takes, which on
+    the placement path is what limits throughput."""
     if conn.dialect.name != "postgresql":
         return [tuple(r) for r in conn.execute(statement, params)]
-    expanded = _compiled(statement, conn.dialect).construct_expanded_state(params)
+    lists = tuple((k, len(v)) for k, v in params.items() if isinstance(v, list))
+    scalars = tuple(k for k, v in params.items() if not isinstance(v, list))
+    sql, values = _expanded(statement, conn.dialect, scalars, lists)
+    values = dict(values)
+    for k, v in params.items():
+        if isinstance(v, list):
+            values.update((f"{k}_{i}", x) for i, x in enumerate(v, 1))
+        else:
+            values[k] = v
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    return cursor.execute(expanded.statement, expanded.parameters, prepare=True).fetchall()
+    return cursor.execute(sql, values, prepare=True).fetchall()
 
 
 _buyer = _parties.alias("buyer")
 _warehouse = _parties.alias("warehouse")
 _levels = stock.levels
+_stocked = Product.__table__.alias("stocked")
+
+
+# A warehouse × SKU's on hand and reserved, summed over its stripes in one pass (a scalar
+# subquery gives one value, so both come as "on_hand,reserved"; None: no stock row).
+_SUMMED = (
+    select(
+        cast(func.sum(_levels.c.on_hand), String) + "," + cast(func.sum(_levels.c.reserved), String)
+    )
+    .where(_levels.c.warehouse_id == _warehouse.c.party_id, _levels.c.gtin == _stocked.c.gtin)
+    .scalar_subquery()
+)
+
+
 # The buyer's row, locked, with the warehouses its order may draw on or be delivered to (HQ's
 # central and regional ones and the buyer's dealer's own) and their levels of the wanted SKUs.
 _BUYER_AND_CANDIDATES = (
     select(
         *_buyer.c,
         *_warehouse.c,
-        _levels.c.gtin.label("level_gtin"),
-        _levels.c.on_hand,
-        _levels.c.reserved,
+        _stocked.c.gtin.label("level_gtin"),
+        _SUMMED,
     )
     .select_from(
         _buyer.outerjoin(
@@ -93,13 +145,7 @@ _BUYER_AND_CANDIDATES = (
                     _warehouse.c.dealer_id == _buyer.c.dealer_id,
                 ),
             ),
-        ).outerjoin(
-            _levels,
-            and_(
-                _levels.c.warehouse_id == _warehouse.c.party_id,
-                _levels.c.gtin.in_(bindparam("gtins", expanding=True)),
-            ),
-        )
+        ).outerjoin(_stocked, _stocked.c.gtin.in_(bindparam("gtins", expanding=True)))
     )
     .where(_buyer.c.party_id == bindparam("buyer_id"))
     .order_by(_warehouse.c.code)
@@ -138,8 +184,8 @@ def lock_buyer(
             fields = row[width : 2 * width]
             warehouses[party_id] = PartyRow(**dict(zip(_PARTY_FIELDS, fields, strict=True)))
         gtin = row[2 * width]
-        if gtin is not None:
-            on_hand, reserved = int(row[2 * width + 1]), int(row[2 * width + 2])
+        if gtin is not None and row[2 * width + 1] is not None:
+            on_hand, reserved = map(int, row[2 * width + 1].split(","))
             levels[(party_id, gtin)] = stock.Level(party_id, gtin, on_hand, reserved)
     return buyer, Candidates(list(warehouses.values()), levels)
 
@@ -252,8 +298,8 @@ def insert_placement(conn: Connection, p: Placement) -> bool:
         insert_allocations(conn, p.allocations)
         return True
     params: dict[str, Any] = {f"o_{c}": p.order[c] for c in _ORDER_COLUMNS}
-    params |= {f"l_{c}": [ln[c] for ln in p.lines] for c in _LINE_COLUMNS}
-    params |= {f"a_{c}": [a[c] for a in p.allocations] for c in _ALLOCATION_COLUMNS}
+    params["lines"] = _json([{c: ln[c] for c in _LINE_COLUMNS} for ln in p.lines])
+    params["allocations"] = _json([{c: a[c] for c in _ALLOCATION_COLUMNS} for a in p.allocations])
     params |= {f"e_{k}": p.event[k] for k in ("state", "actor", "note", "at")}
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     row = cursor.execute(_INSERT_PG, params, prepare=True).fetchone()
@@ -268,9 +314,13 @@ def replace_allocations(conn: Connection, order_id: str, rows: Sequence[dict[str
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
-    fits: bool  # False: some allocation found less available than planned; nothing reserved
-    reserved_rows: int  # stock rows whose reservation rose
-    levels: dict[tuple[str, str], stock.Level]  # if it did not fit: the candidates, locked
+    fits: bool  # False: some take found less available than planned; nothing reserved
+    reserved_cases: int
+    # If it did not fit: the SKUs to plan again (``short``) and their levels at every
+    # candidate warehouse, locked; the stripes locked, for ``reserve_locked``.
+    short: frozenset[str]
+    levels: dict[tuple[str, str], stock.Level]
+    stripes: list[stock.Stripe]
 
 
 def reserve(
@@ -278,43 +328,116 @@ def reserve(
 ) -> Reservation:
     """Reserve every take (``warehouse_id``, ``gtin``, ``reserved``), all or nothing.
 
-    PostgreSQL: one statement. It locks the stock rows of every candidate warehouse × the
-    takes' SKUs in one fixed order (SKU, warehouse), so concurrent orders cannot deadlock,
-    checks each take against those locked (latest) levels, and only if all fit raises
-    ``reserved``. If one does not fit, nothing changes and the locked levels come back: a new
-    plan made from them fits for sure, since the rows stay locked until commit. Elsewhere
-    (SQLite, whose ``BEGIN IMMEDIATE`` already holds the database's write lock) the same as
-    a read and conditional updates.
+    PostgreSQL: one round trip in the usual case. Each take goes to one stripe of its
+    warehouse × SKU with enough available, looked for from a starting stripe picked at random;
+    first among the stripes no other transaction holds (``SKIP LOCKED``: no waiting at all),
+    then, if that finds none for some take, among all, the chosen ones locked in one fixed
+    order (SKU, warehouse, stripe) so that concurrent orders cannot deadlock. Each take is
+    checked against its locked (latest) stripe, and only if all fit does ``reserved`` rise.
+    Before each attempt the transaction goes back to a savepoint taken before the first,
+    giving up the locks of the last one.
+
+    If neither fits, some SKUs were short: every stripe of every candidate warehouse × those
+    SKUs is locked, with one stripe that holds enough for each other take (in the same fixed
+    order, in one statement); their levels come back, and a new plan made from them (the
+    other lines' plans come out as before) and reserved with :func:`reserve_locked` fits for
+    sure, since they stay locked until commit. Elsewhere (SQLite, whose ``BEGIN IMMEDIATE``
+    already holds the database's write lock) the same as a read and conditional updates.
     """
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        params = {
-            "warehouse_id": [t["warehouse_id"] for t in takes],
-            "gtin": [t["gtin"] for t in takes],
-            "n": [t["reserved"] for t in takes],
-            "candidates": list(candidates),
-            "takes": len(takes),
-            "now": datetime.now(UTC),
-        }
-        rows = cursor.execute(_RESERVE_PG, params, prepare=True).fetchall()
-        if not rows[0][0]:
-            return Reservation(False, 0, {(r[2], r[3]): stock.Level(*r[2:6]) for r in rows if r[2]})
-        return Reservation(True, int(rows[0][1]), {})
     gtins = sorted({t["gtin"] for t in takes})
-    levels = {(lv.warehouse_id, lv.gtin): lv for lv in stock.read(conn, candidates, gtins)}
+    if conn.dialect.name == "postgresql":
+        return _reserve_pg(conn, takes, candidates, gtins)
+    stripes = stock.read_stripes(conn, candidates, gtins, lock=False)
+    levels = stock.summed(stripes)
     for t in takes:
         level = levels.get((t["warehouse_id"], t["gtin"]))
         if level is None or level.available < t["reserved"]:
-            return Reservation(False, 0, levels)
-    reserved = sum(
-        stock.reserve(conn, t["warehouse_id"], t["gtin"], t["reserved"])
-        for t in sorted(takes, key=lambda t: (t["gtin"], t["warehouse_id"]))
+            return Reservation(False, 0, frozenset(gtins), levels, stripes)
+    return Reservation(True, reserve_locked(conn, takes, stripes), frozenset(), {}, [])
+
+
+def _reserve_pg(
+    conn: Connection, takes: Sequence[dict[str, Any]], candidates: Sequence[str], gtins: list[str]
+) -> Reservation:
+    driver = conn.connection.driver_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    params = {
+        "takes": _takes_json(takes),
+        "start": random.randrange(stock.STRIPES),
+        "stripes": stock.STRIPES,
+        "take_count": len(takes),
+        "now": datetime.now(UTC),
+    }
+    short: set[str] = set()
+    for n, attempt in enumerate((_RESERVE_UNLOCKED_PG, _RESERVE_ORDERED_PG)):
+        with driver.pipeline():  # type: ignore[union-attr]
+            cursor.execute(_ROLLBACK_TO_SAVEPOINT if n else _SAVEPOINT)
+            cursor.execute(attempt, params, prepare=True)
+            row = cursor.fetchone()
+        assert row is not None
+        if row[0]:
+            return Reservation(True, int(row[1]), frozenset(), {}, [])
+        short = set(row[2] or gtins)
+    while True:
+        # The others' stripes were let go with the savepoint: one may have run short since.
+        kept = [t for t in takes if t["gtin"] not in short]
+        params = {
+            "takes": _takes_json(kept),
+            "start": params["start"],
+            "stripes": stock.STRIPES,
+            "candidates": list(candidates),
+            "gtins": gtins,
+            "short": sorted(short),
+        }
+        with driver.pipeline():  # type: ignore[union-attr]
+            cursor.execute(_ROLLBACK_TO_SAVEPOINT)
+            cursor.execute(_LOCK_PG, params, prepare=True)
+            rows = cursor.fetchall()
+        fitting = {(r[0], r[1]) for r in rows if r[5] is not None and r[3] - r[4] >= r[5]}
+        missing = {t["gtin"] for t in kept if (t["warehouse_id"], t["gtin"]) not in fitting}
+        if not missing:
+            break
+        short |= missing
+    stripes = [stock.Stripe(r[0], r[1], int(r[3]), int(r[4]), int(r[2])) for r in rows]
+    levels = stock.summed([s for s in stripes if s.gtin in short])
+    return Reservation(False, 0, frozenset(short), levels, stripes)
+
+
+def _takes_json(takes: Sequence[dict[str, Any]]) -> str:
+    return _json(
+        [{"warehouse_id": t["warehouse_id"], "gtin": t["gtin"], "n": t["reserved"]} for t in takes]
     )
-    return Reservation(True, reserved, {})
+
+
+def reserve_locked(
+    conn: Connection, takes: Sequence[dict[str, Any]], stripes: Sequence[stock.Stripe]
+) -> int:
+    """Reserve every take on ``stripes`` (the candidates' stripes, which the transaction
+    holds locked), each spread over as few stripes as it can; the cases reserved (less than
+    the takes' total only if they did not all fit: nothing then should be kept)."""
+    pieces: list[tuple[stock.Stripe, int]] = []
+    for t in takes:
+        own = [s for s in stripes if (s.warehouse_id, s.gtin) == (t["warehouse_id"], t["gtin"])]
+        shares = stock.split(t["reserved"], own, lambda s: s.available)
+        pieces += [(s, n) for s, n in zip(own, shares, strict=False) if n]
+    pieces.sort(key=lambda p: (p[0].gtin, p[0].warehouse_id, p[0].stripe))
+    if conn.dialect.name != "postgresql":
+        return stock.reserve_stripes(conn, pieces)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    params = {
+        "warehouse_id": [s.warehouse_id for s, _ in pieces],
+        "gtin": [s.gtin for s, _ in pieces],
+        "stripe": [s.stripe for s, _ in pieces],
+        "n": [n for _, n in pieces],
+        "now": datetime.now(UTC),
+    }
+    row = cursor.execute(_RESERVE_LOCKED_PG, params, prepare=True).fetchone()
+    return int(row[0]) if row else 0
 
 
 _ORDER_COLUMNS = tuple(c.name for c in orders.c)
 _LINE_COLUMNS = ("line_no", "gtin", "cases", "case_price_fen", "amount_fen")
+_TAKE_COLUMNS = ("warehouse_id", "gtin", "n")
 _LINE_TYPES = ("int2", "text", "int4", "int8", "int8")
 _ALLOCATION_COLUMNS = (
     "line_no",
@@ -330,12 +453,17 @@ _ALLOCATION_COLUMNS = (
 _ALLOCATION_TYPES = ("int2", "int2", "text", "text", "int4", "int4", "text", "int8", "text")
 
 
-def _unnest(prefix: str, columns: Sequence[str], types: Sequence[str]) -> str:
-    arrays = ", ".join(f"%({prefix}{c})s::{t}[]" for c, t in zip(columns, types, strict=True))
-    return f"unnest({arrays}) AS x({', '.join(columns)})"
+def _recordset(param: str, columns: Sequence[str], types: Sequence[str]) -> str:
+    """Rows sent as one JSON array of objects: cheaper to send than an array per column."""
+    fields = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+    return f"jsonb_to_recordset(%({param})s::jsonb) AS x({fields})"
 
 
-# Fixed texts whatever the order's size (arrays, not value lists): psycopg prepares each once
+def _json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, separators=(",", ":"))
+
+
+# Fixed texts whatever the order's size (JSON arrays, not value lists): psycopg prepares each once
 # per connection, and the server plans it once.
 _INSERT_PG = f"""
 WITH placed AS (
@@ -345,38 +473,104 @@ WITH placed AS (
     RETURNING order_id
 ), order_lines AS (
     INSERT INTO {lines.name} (order_id, {", ".join(_LINE_COLUMNS)})
-    SELECT placed.order_id, x.* FROM placed, {_unnest("l_", _LINE_COLUMNS, _LINE_TYPES)}
+    SELECT placed.order_id, x.* FROM placed, {_recordset("lines", _LINE_COLUMNS, _LINE_TYPES)}
 ), first_event AS (
     INSERT INTO {events.name} (order_id, state, actor, note, at)
     SELECT placed.order_id, %(e_state)s, %(e_actor)s, %(e_note)s, %(e_at)s FROM placed
 ), sourced AS (
     INSERT INTO {allocations.name} (order_id, {", ".join(_ALLOCATION_COLUMNS)})
     SELECT placed.order_id, x.*
-    FROM placed, {_unnest("a_", _ALLOCATION_COLUMNS, _ALLOCATION_TYPES)}
+    FROM placed, {_recordset("allocations", _ALLOCATION_COLUMNS, _ALLOCATION_TYPES)}
 )
 SELECT count(*) FROM placed
 """
-_RESERVE_PG = f"""
+_SAVEPOINT = "SAVEPOINT stock_reservation"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT stock_reservation"
+
+
+def _reservation_sql(locked: str) -> str:
+    """The reservation statement around ``locked``: a CTE locking one stripe per take and
+    giving its ``warehouse_id, gtin, n, stripe, on_hand, reserved``."""
+    return f"""
 WITH want AS (
-    SELECT * FROM unnest(%(warehouse_id)s::text[], %(gtin)s::text[], %(n)s::int8[])
-        AS x(warehouse_id, gtin, n)
-), locked AS (
-    SELECT s.warehouse_id, s.gtin, s.on_hand, s.reserved
-    FROM {stock.levels.name} s
-    WHERE s.warehouse_id = ANY(%(candidates)s::text[]) AND s.gtin = ANY(%(gtin)s::text[])
-    ORDER BY s.gtin, s.warehouse_id
-    FOR UPDATE
+    SELECT * FROM {_recordset("takes", _TAKE_COLUMNS, ("text", "text", "int8"))}
+), locked AS ({locked}
 ), fits AS (
-    SELECT count(*) = %(takes)s AS ok
-    FROM want JOIN locked USING (warehouse_id, gtin)
-    WHERE locked.on_hand - locked.reserved >= want.n
+    SELECT count(*) = %(take_count)s AS ok FROM locked WHERE on_hand - reserved >= n
+), reserve AS (
+    UPDATE {stock.levels.name} s SET reserved = s.reserved + locked.n, updated_at = %(now)s
+    FROM locked, fits
+    WHERE fits.ok
+        AND s.warehouse_id = locked.warehouse_id
+        AND s.gtin = locked.gtin
+        AND s.stripe = locked.stripe
+    RETURNING locked.n
+)
+SELECT fits.ok, (SELECT coalesce(sum(n), 0) FROM reserve), (
+    SELECT array_agg(DISTINCT want.gtin) FROM want WHERE NOT EXISTS (
+        SELECT FROM locked
+        WHERE locked.warehouse_id = want.warehouse_id AND locked.gtin = want.gtin
+            AND locked.on_hand - locked.reserved >= want.n
+    )
+) FROM fits
+"""
+
+
+# The stripes from the order's starting one round, those with enough available first.
+_ROUND = "(s.stripe + %(stripes)s - %(start)s) %% %(stripes)s"
+# Per take, the first stripe with enough that nobody holds (none: the take is missing).
+_RESERVE_UNLOCKED_PG = _reservation_sql(f"""
+    SELECT want.warehouse_id, want.gtin, want.n, s.stripe, s.on_hand, s.reserved
+    FROM want CROSS JOIN LATERAL (
+        SELECT s.stripe, s.on_hand, s.reserved FROM {stock.levels.name} s
+        WHERE s.warehouse_id = want.warehouse_id AND s.gtin = want.gtin
+            AND s.on_hand - s.reserved >= want.n
+        ORDER BY {_ROUND}
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) s""")
+# Per take, the first stripe that had enough when the statement began (else the starting
+# one, and the take does not fit), all locked in the fixed order, waiting for their holders.
+_RESERVE_ORDERED_PG = _reservation_sql(f"""
+    SELECT chosen.warehouse_id, chosen.gtin, chosen.n, s.stripe, s.on_hand, s.reserved
+    FROM {stock.levels.name} s JOIN (
+        SELECT DISTINCT ON (want.warehouse_id, want.gtin)
+            want.warehouse_id, want.gtin, s.stripe, want.n
+        FROM want JOIN {stock.levels.name} s USING (warehouse_id, gtin)
+        ORDER BY want.warehouse_id, want.gtin, s.on_hand - s.reserved >= want.n DESC, {_ROUND}
+    ) chosen USING (warehouse_id, gtin, stripe)
+    ORDER BY s.gtin, s.warehouse_id, s.stripe
+    FOR UPDATE OF s""")
+# Every stripe of the candidates × the short SKUs, and for each other take the stripe the
+# ordered attempt would choose, locked in the fixed order; ``n`` is the take's, on the latter.
+_LOCK_PG = f"""
+WITH want AS (
+    SELECT * FROM {_recordset("takes", _TAKE_COLUMNS, ("text", "text", "int8"))}
+), chosen AS (
+    SELECT DISTINCT ON (want.warehouse_id, want.gtin) want.warehouse_id, want.gtin, s.stripe, want.n
+    FROM want JOIN {stock.levels.name} s USING (warehouse_id, gtin)
+    ORDER BY want.warehouse_id, want.gtin, s.on_hand - s.reserved >= want.n DESC, {_ROUND}
+)
+SELECT s.warehouse_id, s.gtin, s.stripe, s.on_hand, s.reserved, chosen.n
+FROM {stock.levels.name} s LEFT JOIN chosen USING (warehouse_id, gtin, stripe)
+WHERE s.warehouse_id = ANY(%(candidates)s::text[]) AND s.gtin = ANY(%(gtins)s::text[])
+    AND (s.gtin = ANY(%(short)s::text[]) OR chosen.n IS NOT NULL)
+ORDER BY s.gtin, s.warehouse_id, s.stripe
+FOR UPDATE OF s
+"""
+_RESERVE_LOCKED_PG = f"""
+WITH want AS (
+    SELECT * FROM unnest(
+        %(warehouse_id)s::text[], %(gtin)s::text[], %(stripe)s::int2[], %(n)s::int8[]
+    ) AS x(warehouse_id, gtin, stripe, n)
 ), reserve AS (
     UPDATE {stock.levels.name} s SET reserved = s.reserved + want.n, updated_at = %(now)s
-    FROM want, fits
-    WHERE fits.ok AND s.warehouse_id = want.warehouse_id AND s.gtin = want.gtin
-    RETURNING s.warehouse_id
+    FROM want
+    WHERE s.warehouse_id = want.warehouse_id
+        AND s.gtin = want.gtin
+        AND s.stripe = want.stripe
+        AND s.on_hand - s.reserved >= want.n
+    RETURNING want.n
 )
-SELECT fits.ok, (SELECT count(*) FROM reserve),
-    locked.warehouse_id, locked.gtin, locked.on_hand, locked.reserved
-FROM fits LEFT JOIN locked ON NOT fits.ok
+SELECT coalesce(sum(n), 0) FROM reserve
 """

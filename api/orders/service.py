@@ -64,7 +64,8 @@ def place(
     Everything happens in the caller's transaction: a refusal at any step leaves nothing.
     Four statements on PostgreSQL: lock the buyer (reading the candidate warehouses' stock in
     the same round trip), read the lines' context, write the order's rows, and reserve its
-    stock (again, from a new plan, only when another order took the planned stock first).
+    stock on one stripe per allocation (more, and a new plan for the short lines, only when
+    other orders hold or took the planned stock first).
     """
     # Locking the buyer's row serialises its own concurrent orders: the credit check below and
     # the client-key check cannot race each other.
@@ -183,47 +184,59 @@ def place(
             stock.plan(wanted, sources, current, ship_to=ship_to, share=share, policy=policy)
         )
 
-    # Planned from committed levels, nothing locked yet; the order's rows are written before
-    # any stock row is touched, so those stay locked only for the reservation and the commit.
+    # Planned from committed levels, nothing locked yet; the order's rows are written and the
+    # answer built before any stock row is touched, so those stay locked only for the
+    # reservation and the commit.
     alloc_rows = plan(candidates.levels)
     placement = placing.Placement(header, line_rows, event, alloc_rows)
     if not placing.insert_placement(conn, placement):
         # Cannot happen while the buyer's row lock serialises its orders.
         raise ClientKeyReused(f"client_key {body.client_key!r} is being used right now")
+    answer = _placed(header, body.note, line_rows, event, alloc_rows)
     sources_ids = [w.party_id for w in sources]
     reservation = placing.reserve(conn, alloc_rows, sources_ids)
+    reserved = reservation.reserved_cases
     if not reservation.fits:
-        # Another order took that stock first. The candidates' levels came back locked by us:
-        # a plan made from them cannot miss (or the order is refused, and nothing kept).
-        alloc_rows = plan(reservation.levels)
+        # Another order took that stock first. The short SKUs' stripes came back locked by
+        # us: a plan made from them cannot miss (or the order is refused, and nothing kept);
+        # the other lines, planned from the same levels as before, come out as before.
+        levels = {k: v for k, v in candidates.levels.items() if k[1] not in reservation.short}
+        alloc_rows = plan(levels | reservation.levels)
         placing.replace_allocations(conn, order_id, alloc_rows)
-        reservation = placing.reserve(conn, alloc_rows, sources_ids)
-        if not reservation.fits:
-            raise stock.StockInvariantBroken(f"order {order_id}: locked stock changed")
-    if reservation.reserved_rows != len(alloc_rows):
+        reserved = placing.reserve_locked(conn, alloc_rows, reservation.stripes)
+        answer = _placed(header, body.note, line_rows, event, alloc_rows)
+    wanted_cases = sum(a["reserved"] for a in alloc_rows)
+    if reserved != wanted_cases:
         raise stock.StockInvariantBroken(
-            f"order {order_id}: {reservation.reserved_rows} of {len(alloc_rows)} reservations"
+            f"order {order_id}: {reserved} of {wanted_cases} cases reserved"
         )
-    # The answer is built from what was just written (no read-back in the locked window).
-    return (
-        OrderOut(
-            **summary(OrderRow(**header)).model_dump(),
-            note=body.note,
-            lines=[
-                OrderLineOut(
-                    **{k: v for k, v in ln.items() if k != "order_id"},
-                    allocations=[
-                        AllocationOut(**{k: a[k] for k in ALLOCATION_FIELDS})
-                        for a in alloc_rows
-                        if a["line_no"] == ln["line_no"]
-                    ],
-                )
-                for ln in line_rows
-            ],
-            history=[OrderEventOut(**event)],
-            shipment_ids=[],
-        ),
-        True,
+    return answer, True
+
+
+def _placed(
+    header: dict[str, Any],
+    note: str,
+    line_rows: list[dict[str, Any]],
+    event: dict[str, Any],
+    alloc_rows: list[dict[str, Any]],
+) -> OrderOut:
+    """A new order as written (no read-back: this is built while nothing is locked)."""
+    return OrderOut(
+        **summary(OrderRow(**header)).model_dump(),
+        note=note,
+        lines=[
+            OrderLineOut(
+                **{k: v for k, v in ln.items() if k != "order_id"},
+                allocations=[
+                    AllocationOut(**{k: a[k] for k in ALLOCATION_FIELDS})
+                    for a in alloc_rows
+                    if a["line_no"] == ln["line_no"]
+                ],
+            )
+            for ln in line_rows
+        ],
+        history=[OrderEventOut(**event)],
+        shipment_ids=[],
     )
 
 

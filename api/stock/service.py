@@ -59,6 +59,7 @@ def plan(
     reserves it with conditional writes that re-check them.
     """
     plans: list[list[Allocation]] = []
+    distances = [_distance(w, ship_to) for w in warehouses]
     for n, (gtin, cases) in enumerate(wanted, 1):
         candidates = [
             Candidate(
@@ -66,9 +67,9 @@ def plan(
                 code=w.code,
                 kind=w.warehouse_kind or "dealer",
                 available=_available(levels, w.party_id, gtin),
-                distance_m=_distance(w, ship_to),
+                distance_m=distance,
             )
-            for w in warehouses
+            for w, distance in zip(warehouses, distances, strict=True)
         ]
         cap = None
         if share is not None:
