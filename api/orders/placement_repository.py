@@ -369,11 +369,19 @@ def _reserve_pg(
         "now": datetime.now(UTC),
     }
     short: set[str] = set()
+    # ROLLBACK TO SAVEPOINT is never pipelined: at its "ROLLBACK" status psycopg forgets the
+    # connection's prepared statements and queues a DEALLOCATE ALL, which in pipeline mode
+    # stays queued until some later statement, by then prepared anew and dropped with the
+    # rest; the next order on the connection would name a statement the server no longer has.
     for n, attempt in enumerate((_RESERVE_UNLOCKED_PG, _RESERVE_ORDERED_PG)):
-        with driver.pipeline():  # type: ignore[union-attr]
-            cursor.execute(_ROLLBACK_TO_SAVEPOINT if n else _SAVEPOINT)
-            cursor.execute(attempt, params, prepare=True)
-            row = cursor.fetchone()
+        if n:
+            cursor.execute(_ROLLBACK_TO_SAVEPOINT)
+            row = cursor.execute(attempt, params, prepare=True).fetchone()
+        else:
+            with driver.pipeline():  # type: ignore[union-attr]
+                cursor.execute(_SAVEPOINT)
+                cursor.execute(attempt, params, prepare=True)
+                row = cursor.fetchone()
         assert row is not None
         if row[0]:
             return Reservation(True, int(row[1]), frozenset(), {}, [])
@@ -389,10 +397,8 @@ def _reserve_pg(
             "gtins": gtins,
             "short": sorted(short),
         }
-        with driver.pipeline():  # type: ignore[union-attr]
-            cursor.execute(_ROLLBACK_TO_SAVEPOINT)
-            cursor.execute(_LOCK_PG, params, prepare=True)
-            rows = cursor.fetchall()
+        cursor.execute(_ROLLBACK_TO_SAVEPOINT)  # not pipelined: see above
+        rows = cursor.execute(_LOCK_PG, params, prepare=True).fetchall()
         fitting = {(r[0], r[1]) for r in rows if r[5] is not None and r[3] - r[4] >= r[5]}
         missing = {t["gtin"] for t in kept if (t["warehouse_id"], t["gtin"]) not in fitting}
         if not missing:
