@@ -148,14 +148,20 @@ def browser(driver: Any) -> Iterator[Any]:
     chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A phone-sized (390×844) zh-CN page; an uncaught script error fails the test. Modules
-    with their own needs define their own ``page``."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+def checked_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A zh-CN page in a context of its own (``options``: ``new_context``'s); an uncaught
+    script error fails the test."""
+    context = browser.new_context(locale="zh-CN", **options)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
     assert errors == []
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A phone-sized (390×844) page (``checked_page``). Modules with their own needs define
+    their own ``page``."""
+    yield from checked_page(browser, viewport={"width": 390, "height": 844})

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from api.trace.common import SHANGHAI
-from tests.scanner_app.conftest import Server
+from tests.scanner_app.conftest import Server, checked_page
 from tests.scanner_app.console_fixtures import (
     OFFICER,
     OFFICER_PASSWORD,
@@ -42,13 +42,7 @@ def console(server: Server) -> Iterator[ConsoleWorld]:
 
 @pytest.fixture
 def page(browser: Any, server: Server) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == []
+    yield from checked_page(browser, viewport=DESKTOP, accept_downloads=True)
 
 
 def screenshot(page: Any, name: str) -> None:

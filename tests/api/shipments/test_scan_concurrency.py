@@ -50,6 +50,18 @@ def _shipment(flow: Flow, n: int, sku: str, cases: int) -> dict[str, Any]:
     return shipment  # type: ignore[no-any-return]
 
 
+def _picked(flow: Flow) -> tuple[str, list[Any], str]:
+    """Three cases of ``sku1`` put away at central and picked onto a new shipment: (SKU,
+    cases, the shipment's path)."""
+    sku = flow.shop.sku1
+    cases = flow.codes(sku, 3)
+    flow.ok(flow.putaway("hq", "WH-CENTRAL", cases), 201)
+    shipment = _shipment(flow, 0, sku, 3)
+    path = f"/v1/shipments/{shipment['id']}"
+    flow.ok(flow.w.post("device_central", f"{path}/picks", {"codes": serials(cases)}))
+    return sku, cases, path
+
+
 def _transfers(flow: Flow) -> Counter[str]:
     flow.w.client.app.state.log.relay()
     table = LedgerEntry.__table__
@@ -113,12 +125,7 @@ def test_a_case_picked_while_its_shipment_is_dispatched_is_refused(flow: Flow) -
 
 
 def test_a_shipment_dispatched_several_times_at_once_leaves_once(flow: Flow) -> None:
-    sku = flow.shop.sku1
-    cases = flow.codes(sku, 3)
-    flow.ok(flow.putaway("hq", "WH-CENTRAL", cases), 201)
-    shipment = _shipment(flow, 0, sku, 3)
-    path = f"/v1/shipments/{shipment['id']}"
-    flow.ok(flow.w.post("device_central", f"{path}/picks", {"codes": serials(cases)}))
+    sku, cases, path = _picked(flow)
 
     outcomes = _at_once(lambda _: flow.w.post("device_central", f"{path}/dispatch"))
 
@@ -133,12 +140,7 @@ def test_a_shipment_dispatched_several_times_at_once_leaves_once(flow: Flow) -> 
 
 
 def test_a_shipment_received_several_times_at_once_arrives_once(flow: Flow) -> None:
-    sku = flow.shop.sku1
-    cases = flow.codes(sku, 3)
-    flow.ok(flow.putaway("hq", "WH-CENTRAL", cases), 201)
-    shipment = _shipment(flow, 0, sku, 3)
-    path = f"/v1/shipments/{shipment['id']}"
-    flow.ok(flow.w.post("device_central", f"{path}/picks", {"codes": serials(cases)}))
+    sku, cases, path = _picked(flow)
     flow.ok(flow.w.post("device_central", f"{path}/dispatch"))
 
     outcomes = _at_once(
