@@ -10,6 +10,7 @@ the user, nothing is started: the user's chain is used as configured.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
@@ -69,6 +70,29 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def _group_running(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies awaiting their reaper don't)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():  # pragma: no cover - not Linux
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 class Anvil:
@@ -168,11 +192,21 @@ class Anvil:
             os.killpg(process.pid, signal.SIGTERM)
         except ProcessLookupError:
             return
+        # The npm shim forwards SIGTERM to the native anvil and exits at once, while anvil is
+        # still writing its state and holding the port: wait for the whole group, not the shim.
+        deadline = time.monotonic() + timeout_s
         try:
             process.wait(timeout_s)
+            while _group_running(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            pass
+        if process.poll() is None or _group_running(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            while _group_running(process.pid):
+                time.sleep(0.02)
 
 
 def dev_key(settings: Settings) -> AnchorKey:

@@ -7,6 +7,7 @@ import logging
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,6 +217,48 @@ def test_dev_chain_starts_anvil_for_the_command_and_stops_it(
     assert not _listening(port)
     assert (settings.data_dir / "anvil-state.json").exists()
     assert (settings.data_dir / "keys" / "anchor-dev.key").stat().st_mode & 0o777 == 0o600
+
+
+SHIM = """
+import signal, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]])
+def forward(signum, frame):
+    child.send_signal(signum)
+    sys.exit(0)  # the npm shim's way: forward, then exit without waiting
+signal.signal(signal.SIGTERM, forward)
+child.wait()
+"""
+
+SLOW_TO_STOP = """
+import pathlib, signal, sys, time
+def stop(signum, frame):
+    time.sleep(0.5)  # anvil writing its --state
+    pathlib.Path(sys.argv[1]).write_text("saved")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+pathlib.Path(sys.argv[1] + ".up").write_text("up")
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_stopping_waits_for_the_chain_behind_the_shim_not_the_shim(tmp_path: Path) -> None:
+    from anchoring.devchain import Anvil
+
+    saved = tmp_path / "state"
+    node = Anvil(Path(sys.executable), 0)
+    node.process = subprocess.Popen(
+        [sys.executable, "-c", SHIM, SLOW_TO_STOP.replace("sys.argv[1]", repr(str(saved)))],
+        start_new_session=True,
+    )
+    up = saved.with_name("state.up")
+    for _ in range(200):
+        if up.exists():
+            break
+        time.sleep(0.02)
+    assert up.exists()
+    node.stop()
+    assert saved.read_text() == "saved"
 
 
 def test_dev_chain_without_node_uses_the_in_process_chain(
