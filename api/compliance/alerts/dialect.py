@@ -31,17 +31,6 @@ class Dialect:
         are computed once, not once per use)."""
         return "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
 
-    def ordinal(self, at: str, ord: str, entry_id: str) -> str:
-        """A string that sorts as (at, ord, entry_id) do, ending in chr(1) before a suffix."""
-        if self.pg:
-            return f"lpad({at}::text, 12, '0') || {ord} || {entry_id} || chr(1)"
-        return f"printf('%012d', {at}) || {ord} || {entry_id} || char(1)"
-
-    def after_ordinal(self, value: str) -> str:
-        if self.pg:
-            return f"split_part({value}, chr(1), 2)"
-        return f"substr({value}, instr({value}, char(1)) + 1)"
-
     def binary(self, column: str) -> str:
         """Code-point order, as Python sorts strings."""
         return f'{column} COLLATE "C"' if self.pg else column

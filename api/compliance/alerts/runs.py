@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -308,7 +308,7 @@ def evidence_payload(
         "signals": [_signal(s) for s in f.signals],
         "observations_root": tree.root.hex(),
         "observations_count": tree.size,
-        "thresholds": th.as_dict(),
+        "thresholds": _thresholds_payload(th),
     }
     if f.dealer_id is not None:
         payload["dealer"] = f.dealer_id
@@ -320,6 +320,17 @@ def evidence_payload(
     if f.allocation is not None:
         payload["allocation"] = f.allocation.entry_id
     return payload, items
+
+
+@lru_cache(maxsize=16)
+def _threshold_values(th: Thresholds) -> tuple[tuple[str, int], ...]:
+    return tuple(th.as_dict().items())
+
+
+def _thresholds_payload(th: Thresholds) -> dict[str, int]:
+    """``th.as_dict()``, built once per set of thresholds: a run's every alert carries them
+    (``dataclasses.asdict`` copies deeply and cost more than the rest of a small payload)."""
+    return dict(_threshold_values(th))
 
 
 def _key(code_id: int, codes: dict[int, str]) -> str:

@@ -7,14 +7,15 @@ tests) over temporary tables, and only what can become a finding comes back to P
 
 1. ``cd_parties`` / ``cd_places``: every party and every distinct scan position with its
    GB/T 2260 place and region, placed in Python (the gazetteer; a few thousand rows).
-2. ``cd_current``: every ledger-recorded movement of a case (a transfer's from and to are
-   columns of its code event: no payload is parsed), in the detector's order (time, kind,
-   entry id), each marked as an allocation (HQ → a dealer's party), a return (HQ-side
-   received) or neither; the case's dealer at each movement is the last marker before it.
+2. ``cd_moves``: every ledger-recorded movement of a case (a transfer's from and to are
+   columns of its code event: no payload is parsed), each marked as an allocation (HQ → a
+   dealer's party), a return (HQ-side received) or neither.
 3. ``cd_spans``: allocation spans (a dealer's custody from its first allocation until
-   another dealer's or a return) — stored as ``compliance_allocations`` by
+   another dealer's or a return), cut from the marked movements alone in the detector's
+   order (time, kind, entry id) — stored as ``compliance_allocations`` by
    ``INSERT … SELECT``.
-4. Strong: movements at a party outside the regions of the case's dealer then.
+4. Strong: unmarked movements, each joined to the span that holds it, at a party outside
+   the regions of that span's dealer.
 5. Weak: each code's first scan per city outside the regions of its case's dealer then (a
    bottle's case: its parent, or ``packed_in`` once it was taken out).
 6. Clones: codes that *could* be clones (more scans than ``max_devices``, or scans spread
@@ -59,7 +60,7 @@ _KINDS = {
     3: MovementKind.OPENED,
 }
 """The ``ord`` of a movement in SQL: the detector's order of kinds at the same second."""
-TEMP_TABLES: tuple[str, ...] = ("cd_weak", "cd_spans", "cd_current")
+TEMP_TABLES: tuple[str, ...] = ("cd_weak", "cd_spans", "cd_moves")
 TEMP_TABLES += ("cd_places", "cd_parties")
 _spans = table(
     "cd_spans",
@@ -93,7 +94,7 @@ def detect_all(
     detector.scans = _place_table(conn, territory, place_of)
     detector.movements = _movement_tables(conn, sql)
     _analyze(conn, sql, "cd_spans")
-    strong = _strong_rows(conn)
+    strong = _strong_rows(conn, sql)
     weak = _weak_rows(conn, sql)
     suspects = _clone_suspects(conn, thresholds)
     rows = list(sources.scan_rows(conn, suspects)) if suspects else []
@@ -207,8 +208,8 @@ def _place_table(
 
 
 def _movement_tables(conn: Connection, sql: Dialect) -> int:
-    """``cd_current`` (each movement with the case's dealer then) and ``cd_spans``; returns
-    how many movements there are."""
+    """``cd_moves`` (every movement, its party placed and its allocation marker) and
+    ``cd_spans``; returns how many movements there are."""
     # 1. Transfers: the cases each entry lists, its from and to as its event row keeps them.
     moves = (
         f"SELECT i.code_id AS case_id, c.gtin AS gtin, {sql.epoch('e.at')} AS at, "
@@ -228,17 +229,12 @@ def _movement_tables(conn: Connection, sql: Dialect) -> int:
         "FROM shipment_scans ss JOIN shipments sh ON sh.shipment_id = ss.shipment_id "
         "WHERE ss.phase = 'extra'"
     )
-    # A marker: the dealer a movement allots the case to, or '' for a return to HQ. The
-    # case's dealer at a movement is the latest marker up to it: one running MAX over
-    # markers prefixed with their position, in the same window (and sort) as the numbering.
-    key = sql.ordinal("m.at", "m.ord", "m.entry_id")
-    conn.execute(
+    # A marker: the dealer a movement allots the case to, or '' for a return to HQ. No
+    # window runs over all movements: only the markers (under half of them) are ordered, to
+    # cut spans; every other movement finds its span by a range join (``_strong_rows``).
+    created = conn.execute(
         text(
-            "CREATE TEMP TABLE cd_current AS "
-            f"SELECT x.*, {sql.after_ordinal('x.latest')} AS dealer_id FROM ("
-            "SELECT m.*, ROW_NUMBER() OVER w AS n, "
-            f"MAX({sql.binary(f'CASE WHEN m.marker IS NOT NULL THEN {key} || m.marker END')})"
-            " OVER w AS latest FROM ("
+            "CREATE TEMP TABLE cd_moves AS "
             "SELECT m.case_id, m.gtin, m.at, m.ord, m.entry_id, m.party, p.admin_code, "
             "p.region_id AS party_region, p.hq_side, "
             "CASE WHEN m.ord IN (0, 1) AND s.hq_side = 1 AND p.dealer_id IS NOT NULL "
@@ -246,24 +242,31 @@ def _movement_tables(conn: Connection, sql: Dialect) -> int:
             # A movement at an unknown party counts, but neither allots nor signals.
             f"FROM ({moves}) m LEFT JOIN cd_parties p ON p.party_id = m.party "
             "LEFT JOIN cd_parties s ON s.party_id = m.sender "
-            "WHERE m.entry_id IS NOT NULL AND m.party IS NOT NULL) m "
-            f"WINDOW w AS (PARTITION BY m.case_id ORDER BY m.at, m.ord, {sql.binary('m.entry_id')} "
-            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) x"
+            "WHERE m.entry_id IS NOT NULL AND m.party IS NOT NULL"
         )
     )
-    movements = conn.execute(text("SELECT COUNT(*) FROM cd_current")).scalar_one()
+    movements = created.rowcount
+    if movements < 0:  # SQLite reports no row count for CREATE TABLE … AS
+        movements = conn.execute(text("SELECT COUNT(*) FROM cd_moves")).scalar_one()
     # Spans start at an allocation to another dealer than the current one (or to any after
-    # a return) and end at the next start or at a return that ended a span.
+    # a return) and end at the next start or at a return that ended a span: ``until`` and
+    # its kind and entry are that row's, so a movement in the same second is placed before
+    # or after it as the detector orders movements (time, kind, entry id).
+    order = f"ORDER BY at, ord, {sql.binary('entry_id')}"
     conn.execute(
         text(
             "CREATE TEMP TABLE cd_spans AS "
-            "SELECT case_id, n, gtin, at AS start_at, entry_id, marker AS dealer_id, until "
-            "FROM (SELECT b.*, LEAD(b.at) OVER (PARTITION BY b.case_id ORDER BY b.n) AS until "
-            "FROM (SELECT case_id, n, gtin, at, entry_id, marker, "
-            "LAG(marker) OVER (PARTITION BY case_id ORDER BY n) AS prev "
-            "FROM cd_current WHERE marker IS NOT NULL) b "
+            "SELECT case_id, n, gtin, at AS start_at, ord AS start_ord, entry_id, "
+            "marker AS dealer_id, until, until_ord, until_entry "
+            "FROM (SELECT b.*, LEAD(b.at) OVER w AS until, LEAD(b.ord) OVER w AS until_ord, "
+            "LEAD(b.entry_id) OVER w AS until_entry "
+            "FROM (SELECT case_id, gtin, at, ord, entry_id, marker, "
+            f"ROW_NUMBER() OVER (PARTITION BY case_id {order}) AS n, "
+            f"LAG(marker) OVER (PARTITION BY case_id {order}) AS prev "
+            "FROM cd_moves WHERE marker IS NOT NULL) b "
             "WHERE (b.marker <> '' AND (b.prev IS NULL OR b.prev <> b.marker)) "
-            "OR (b.marker = '' AND b.prev IS NOT NULL AND b.prev <> '')) s "
+            "OR (b.marker = '' AND b.prev IS NOT NULL AND b.prev <> '') "
+            "WINDOW w AS (PARTITION BY b.case_id ORDER BY b.n)) s "
             "WHERE marker <> ''"
         )
     )
@@ -271,19 +274,32 @@ def _movement_tables(conn: Connection, sql: Dialect) -> int:
     return int(movements)
 
 
-def _strong_rows(conn: Connection) -> list[Any]:
+def _strong_rows(conn: Connection, sql: Dialect) -> list[Any]:
+    """Movements that allot nothing, at a party outside the regions of the dealer whose span
+    holds them (after its start, before its end, in the detector's order of movements)."""
+    move = ("m.at", "m.ord", sql.binary("m.entry_id"))
+    start = ("sp.start_at", "sp.start_ord", sql.binary("sp.entry_id"))
+    end = ("sp.until", "sp.until_ord", sql.binary("sp.until_entry"))
     return list(
         conn.execute(
             text(
-                "SELECT c.dealer_id, c.case_id, c.ord, c.at, c.entry_id, c.party FROM cd_current c "
-                "WHERE c.marker IS NULL AND c.hq_side = 0 AND c.dealer_id IS NOT NULL "
-                "AND c.dealer_id <> '' AND c.admin_code IS NOT NULL AND NOT EXISTS ("
-                "SELECT 1 FROM dealer_regions dr "
-                "WHERE dr.dealer_id = c.dealer_id AND dr.region_id = c.party_region) "
-                "ORDER BY c.case_id, c.n"
+                "SELECT sp.dealer_id, m.case_id, m.ord, m.at, m.entry_id, m.party "
+                "FROM cd_moves m JOIN cd_spans sp ON sp.case_id = m.case_id "
+                f"AND sp.start_at <= m.at AND {_before(start, move)} "
+                f"AND (sp.until IS NULL OR (m.at <= sp.until AND {_before(move, end)})) "
+                "WHERE m.marker IS NULL AND m.hq_side = 0 AND m.admin_code IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM dealer_regions dr "
+                "WHERE dr.dealer_id = sp.dealer_id AND dr.region_id = m.party_region) "
+                f"ORDER BY m.case_id, m.at, m.ord, {sql.binary('m.entry_id')}"
             )
         ).all()
     )
+
+
+def _before(left: tuple[str, str, str], right: tuple[str, str, str]) -> str:
+    """``left < right`` compared as tuples, spelled out (no row values needed)."""
+    (a, b, c), (x, y, z) = left, right
+    return f"({a} < {x} OR ({a} = {x} AND ({b} < {y} OR ({b} = {y} AND {c} < {z}))))"
 
 
 def _weak_rows(conn: Connection, sql: Dialect) -> list[Any]:

@@ -22,6 +22,7 @@ from api.compliance.alerts.models import CaseAllocation
 from api.compliance.alerts.runs import Places, detect, run_detection
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.loading import COLUMNS, channel_rows, story_rows
+from api.compliance.detection.model import Movement, MovementKind
 from api.compliance.detection.synthetic import CaseStory, Params, channel_of, stories
 from api.compliance.detection.thresholds import Thresholds
 from api.compliance.geo.gazetteer import gazetteer
@@ -109,3 +110,54 @@ def test_batch_runs_are_idempotent(db: Database, told: list[CaseStory]) -> None:
     assert first.raised > 10
     assert (again.raised, again.updated) == (0, 0)
     assert again.signals == first.signals
+
+
+def test_movements_in_the_second_of_an_allocation_or_return_follow_the_detectors_order(
+    db: Database,
+) -> None:
+    """A span starts at its allocation and ends at a return in the detector's order of
+    movements (time, kind, entry id), not at the second: movements in that same second fall
+    before or after it as the pure detector sorts them."""
+    channel = channel_of(PARAMS)
+    dealer, hq = "dl-11-0", "wh-hq"
+    foreign = sorted(
+        p.party_id
+        for p in channel.parties.values()
+        if p.kind == "store"
+        and p.admin_code is not None
+        and not channel.territory.authorizes(dealer, p.admin_code)
+    )[:3]
+    t, t2 = 1_786_000_000, 1_787_000_000
+
+    def move(at: int, kind: MovementKind, party: str, entry: str, sender: str) -> Movement:
+        return Movement("C900000001", "06901234567908", at, kind, party, entry, sender)
+
+    story = CaseStory(
+        "C900000001",
+        "06901234567908",
+        dealer,
+        (
+            # Same second and kind as the allocation, a smaller entry id: before it, no span.
+            move(t, MovementKind.SHIPPED, foreign[0], "tie-a", dealer),
+            move(t, MovementKind.SHIPPED, dealer, "tie-b", hq),  # the allocation
+            move(t, MovementKind.RECEIVED, foreign[1], "tie-c", dealer),  # after it: a signal
+            move(t2, MovementKind.SHIPPED, hq, "tie-l", dealer),
+            move(t2, MovementKind.RECEIVED, hq, "tie-m", dealer),  # the return
+            move(t2, MovementKind.SHIPPED, foreign[2], "tie-z", dealer),  # kind 0: before it
+            move(t2, MovementKind.RECEIVED, foreign[0], "tie-n", dealer),  # after it: none
+        ),
+        (),
+        "transfer",
+    )
+    with db.writer.begin() as conn:
+        _insert(conn, channel_rows(channel, datetime.now(UTC)))
+        for batch in story_rows([story], datetime.now(UTC)):
+            _insert(conn, batch)
+    th = Thresholds()
+    with db.writer.begin() as conn:
+        pure = detect(conn, th)
+        sql = setwise.detect_all(conn, th, Places(gazetteer()).of)
+        setwise.drop_tables(conn)
+    (finding,) = pure.findings()
+    assert {e for s in finding.signals for e in s.entry_ids} == {"tie-c", "tie-z"}
+    assert _findings(sql) == _findings(pure)
