@@ -14,6 +14,7 @@ commit run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,11 +32,9 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    text,
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -200,21 +199,24 @@ CardRow = tuple[MemberRow, AccountRow]
 def read_card(conn: Connection, member_id: str, *, lock: bool) -> CardRow | None:
     """The member and their account row (one statement for both); ``lock`` locks the account
     row until the transaction ends."""
-    row = conn.execute(_LOCK_CARD if lock else _READ_CARD, {"member_id": member_id}).first()
-    return None if row is None else _card_row(row._mapping)
+    params = {"member_id": member_id}
+    row: Sequence[Any] | None
+    if lock and not is_sqlite(conn):  # where an operation whose card kept moving ends up
+        row = _on_driver(conn, _LOCK_CARD_SQL, {**_LOCK_CARD_CONSTANTS, **params})
+    else:
+        row = conn.execute(_LOCK_CARD if lock else _READ_CARD, params).first()
+    return None if row is None else _card_row(row)
 
 
-def _card_row(values: Mapping[Any, Any]) -> CardRow:
-    member = member_repository.member_row_of({c.name: values[c.name] for c in members.c})
-    account = AccountRow(
-        member.member_id,
-        member.issuer_id,
-        values["principal_fen"],
-        values["bonus_fen"],
-        values["debit_count"],
-        values["version"],
-    )
-    return member, account
+_MEMBER_NAMES = tuple(c.name for c in members.c)
+
+
+def _card_row(values: Sequence[Any]) -> CardRow:
+    """A card from the members columns followed by the account's balances, debit count and
+    version, by position (the order of ``_READ_CARD``)."""
+    member = member_repository.member_row_of(dict(zip(_MEMBER_NAMES, values, strict=False)))
+    principal, bonus, debits, version = values[len(_MEMBER_NAMES) :]
+    return member, AccountRow(member.member_id, member.issuer_id, principal, bonus, debits, version)
 
 
 def all_member_balances(conn: Connection) -> list[tuple[str, int, int]]:
@@ -293,18 +295,38 @@ def book(conn: Connection, booking: Booking) -> tuple[bool, CardRow | None]:
         conn.execute(_STAGE, _staged(booking))
         conn.execute(_ANSWER, _answered(booking))
         return True, None
-    params.update({f"j_{name}": value for name, value in booking.journal.items()})
-    params.update(_staged(booking))
-    params.update({f"r_{name}": value for name, value in _answered(booking).items()})
     params.update(
-        accounts=[x.account for x in booking.lines],
-        amounts=[x.amount_fen for x in booking.lines],
+        journal=_journal_document(booking.journal),
+        lines=json.dumps(
+            [
+                {"line": n, "account": x.account, "amount_fen": x.amount_fen}
+                for n, x in enumerate(booking.lines)
+            ]
+        ),
+        kind=booking.ledger_kind,
+        payload=booking.ledger_payload,
+        key=booking.request_key,
+        operation=booking.operation,
+        digest=booking.request_digest,
+        status=booking.status_code,
+        response=booking.response,
     )
-    booked, *card = _on_driver(conn, _BOOK_SQL, params)
-    if booked == 1:
+    booked, *card = _one_on_driver(conn, _BOOK_SQL, params)
+    if booked:
         return True, None
-    found = dict(zip(_BOOK_CARD_NAMES, card, strict=True))
-    return False, None if found["member_id"] is None else _card_row(found)
+    return False, None if card[0] is None else _card_row(card)
+
+
+def _journal_document(values: Mapping[str, Any]) -> str:
+    """A journal row as the JSON object ``json_populate_record`` reads: one parameter for the
+    row's two dozen columns, each converted by the server to its column's type."""
+    return json.dumps(
+        {
+            **values,
+            "business_day": values["business_day"].isoformat(),
+            "created_at": values["created_at"].isoformat(),
+        }
+    )
 
 
 def _staged(booking: Booking) -> dict[str, Any]:
@@ -349,68 +371,57 @@ _STAGE = outbox.insert()
 _ANSWER = requests.insert()
 
 
-def _columns(table: Table, prefix: str = "") -> tuple[str, str]:
-    """A table's column list and a matching list of parameters, each cast to its column's
-    type (in ``INSERT … SELECT`` a NULL parameter would otherwise be text)."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    names = ", ".join(c.name for c in table.c)
-    values = ", ".join(f"CAST(:{prefix}{c.name} AS {c.type.compile(dialect)})" for c in table.c)
-    return names, values
+def _names(table: Table, prefix: str = "") -> str:
+    return ", ".join(f"{prefix}{c.name}" for c in table.c)
 
 
-# PostgreSQL: the same writes as one statement. Every insert reads from ``moved``, so nothing
-# is written unless the balance moved; ``lines`` reads from ``entry`` (the journal row) so
-# the postings follow their entry. Casts fix the parameters' types for the prepared plan.
-# The key goes in last (the lock order): a key another transaction holds or stored makes
-# this statement wait for it, then fail whole with a unique violation.
-_JOURNAL_COLUMNS, _JOURNAL_VALUES = _columns(journal, "j_")
-_OUTBOX_COLUMNS, _OUTBOX_VALUES = _columns(outbox)
-_REQUEST_COLUMNS, _REQUEST_VALUES = _columns(requests, "r_")
-_BOOK = text(
-    f"""
+# PostgreSQL: the same writes as one statement. Every insert reads from ``moved`` (or from
+# ``entry``, which does), so nothing is written unless the balance moved; the postings and the
+# staged entry take the journal id from ``entry``. The journal row and the postings come as one
+# JSON document each, read into the tables' own row types by the server: a parameter per
+# column cost more client CPU (psycopg adapts each one) than the server spends on the whole
+# statement. The key goes in last (the lock order): a key another transaction holds or stored
+# makes this statement wait for it, then fail whole with a unique violation. The card is read
+# back only if the balance did not move (an uncorrelated condition: a one-time filter, skipped
+# when it moved).
+_BOOK_SQL = f"""
 WITH moved AS (
     UPDATE {accounts.name}
-    SET principal_fen = principal_fen + CAST(:dp AS bigint),
-        bonus_fen = bonus_fen + CAST(:db AS bigint),
-        debit_count = debit_count + CAST(:debits AS integer),
-        updated_at = :b_now,
+    SET principal_fen = principal_fen + %(dp)s::bigint,
+        bonus_fen = bonus_fen + %(db)s::bigint,
+        debit_count = debit_count + %(debits)s::integer,
+        updated_at = %(b_now)s,
         version = version + 1
-    WHERE member_id = :b_member AND version = CAST(:b_version AS bigint)
-      AND principal_fen + CAST(:dp AS bigint) >= 0 AND bonus_fen + CAST(:db AS bigint) >= 0
+    WHERE member_id = %(b_member)s AND version = %(b_version)s::bigint
+      AND principal_fen + %(dp)s::bigint >= 0 AND bonus_fen + %(db)s::bigint >= 0
     RETURNING member_id
 ), entry AS (
-    INSERT INTO {journal.name} ({_JOURNAL_COLUMNS})
-    SELECT {_JOURNAL_VALUES} FROM moved
+    INSERT INTO {journal.name} ({_names(journal)})
+    SELECT {_names(journal, "j.")}
+    FROM moved, json_populate_record(NULL::{journal.name}, %(journal)s::json) AS j
     RETURNING journal_id
 ), lines AS (
     INSERT INTO {postings.name} (journal_id, line, account, amount_fen)
-    SELECT entry.journal_id, line.n - 1, line.account, line.amount_fen
-    FROM entry, unnest(CAST(:accounts AS varchar[]), CAST(:amounts AS bigint[]))
-        WITH ORDINALITY AS line(account, amount_fen, n)
+    SELECT entry.journal_id, line.line, line.account, line.amount_fen
+    FROM entry, json_populate_recordset(NULL::{postings.name}, %(lines)s::json) AS line
 ), staged AS (
-    INSERT INTO {outbox.name} ({_OUTBOX_COLUMNS})
-    SELECT {_OUTBOX_VALUES} FROM moved
+    INSERT INTO {outbox.name} (entry_id, kind, payload, created_at)
+    SELECT entry.journal_id, %(kind)s, %(payload)s, %(b_now)s FROM entry
 ), answered AS (
-    INSERT INTO {requests.name} ({_REQUEST_COLUMNS})
-    SELECT {_REQUEST_VALUES} FROM moved
+    INSERT INTO {requests.name}
+        (idempotency_key, operation, request_digest, member_id, status_code, response, created_at)
+    SELECT %(key)s, %(operation)s, %(digest)s::bytea, NULL, %(status)s::smallint, %(response)s,
+        %(b_now)s
+    FROM moved
 )
-SELECT (SELECT count(*) FROM moved) AS booked, card.*
+SELECT EXISTS (SELECT FROM moved) AS booked, card.*
 FROM (SELECT 1) AS one
 LEFT JOIN (
-    SELECT {", ".join(f"m.{c.name}" for c in members.c)},
-        a.principal_fen, a.bonus_fen, a.debit_count, a.version
+    SELECT {_names(members, "m.")}, a.principal_fen, a.bonus_fen, a.debit_count, a.version
     FROM {members.name} AS m JOIN {accounts.name} AS a ON a.member_id = m.member_id
-    WHERE m.member_id = :b_member
-) AS card ON NOT EXISTS (SELECT FROM moved)
+    WHERE m.member_id = %(b_member)s AND NOT EXISTS (SELECT FROM moved)
+) AS card ON true
 """
-)
-_BOOK_SQL = str(_BOOK.compile(dialect=PGDialect_psycopg()))  # type: ignore[no-untyped-call]
-_BOOK_CARD_NAMES = [c.name for c in members.c] + [
-    "principal_fen",
-    "bonus_fen",
-    "debit_count",
-    "version",
-]
 
 
 def insert_journal(conn: Connection, lines: Sequence[Line], **values: Any) -> None:
@@ -578,28 +589,52 @@ _LOOK_UP = select(*(c.label(f"r_{c.name}") for c in _FOUND.c), _CARD).select_fro
     .outerjoin(_FOUND, true())
     .outerjoin(_CARD, true())
 )
-_LOOK_UP_NAMES = [c.name for c in _LOOK_UP.selected_columns]
-# Compiled once for psycopg (``%(name)s`` parameters); the statement's own constants are
-# parameters too, sent with each call's.
-_compiled = _LOOK_UP.compile(dialect=PGDialect_psycopg())  # type: ignore[no-untyped-call]
-_LOOK_UP_SQL = str(_compiled)
-_LOOK_UP_CONSTANTS = {k: v for k, v in _compiled.params.items() if v is not None}
 
 
-def _on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The one row of a hot-path statement, run on the psycopg connection underneath, in the
-    transaction SQLAlchemy began (or as its own, on a connection without one): SQLAlchemy's
-    per-call work (parameters, result metadata) costs more client CPU than the server spends
-    on the statement. Errors are raised as SQLAlchemy's, as
+def _for_driver(statement: Any) -> tuple[str, dict[str, Any]]:
+    """A statement compiled once for psycopg (``%(name)s`` parameters), with its own constants,
+    which are parameters too, to send with each call's."""
+    compiled = statement.compile(dialect=PGDialect_psycopg())  # type: ignore[no-untyped-call]
+    return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
+
+
+_LOOK_UP_SQL, _LOOK_UP_CONSTANTS = _for_driver(_LOOK_UP)
+_LOCK_CARD_SQL, _LOCK_CARD_CONSTANTS = _for_driver(_LOCK_CARD)
+_GET_REQUEST_SQL, _GET_REQUEST_CONSTANTS = _for_driver(_GET_REQUEST)
+
+
+def _on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The first row (if any) of a hot-path statement, run on the psycopg connection
+    underneath, in the transaction SQLAlchemy began (or as its own, on a connection without
+    one): SQLAlchemy's per-call work (parameters, result metadata) costs more client CPU than
+    the server spends on the statement. Errors are raised as SQLAlchemy's, as
     :func:`~api.stored_value.transactions.atomically` expects."""
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
     try:
-        row = driver.execute(sql, params).fetchone()
+        row = _cursor(conn).execute(sql, params).fetchone()
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, dict(params), exc, psycopg.Error) from exc
+    return None if row is None else tuple(row)
+
+
+_CURSOR = "stored_value_cursor"
+
+
+def _cursor(conn: Connection) -> psycopg.Cursor[Any]:
+    """The psycopg cursor kept with the pooled connection for the hot-path statements: a new
+    cursor per statement would set up its adapters and result loaders anew each time."""
+    pooled = conn.connection
+    driver = pooled.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None or cursor.connection is not driver or cursor.closed:
+        cursor = pooled.info[_CURSOR] = driver.cursor()
+    return cast("psycopg.Cursor[Any]", cursor)
+
+
+def _one_on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    row = _on_driver(conn, sql, params)
     assert row is not None
-    return tuple(row)
+    return row
 
 
 _COMPLETE_REQUEST = (
@@ -642,27 +677,27 @@ def look_up(
     """The stored request of ``key`` and the card of ``member_id`` (``None`` where there is
     none), read in one statement without a lock."""
     params = {"key": key, "member_id": member_id}
-    row: Mapping[Any, Any]
+    row: Sequence[Any]
     if is_sqlite(conn):
-        row = conn.execute(_LOOK_UP, params).one()._mapping
+        row = conn.execute(_LOOK_UP, params).one()
     else:
-        found = _on_driver(conn, _LOOK_UP_SQL, {**_LOOK_UP_CONSTANTS, **params})
-        row = dict(zip(_LOOK_UP_NAMES, found, strict=True))
+        row = _one_on_driver(conn, _LOOK_UP_SQL, {**_LOOK_UP_CONSTANTS, **params})
+    key_found, operation, request_digest, about, status_code, response = row[:6]
     request = None
-    if row["r_idempotency_key"] is not None:
+    if key_found is not None:
         request = RequestRow(
-            row["r_idempotency_key"],
-            row["r_operation"],
-            bytes(row["r_request_digest"]),
-            row["r_member_id"],
-            row["r_status_code"],
-            row["r_response"],
+            key_found, operation, bytes(request_digest), about, status_code, response
         )
-    return request, None if row["member_id"] is None else _card_row(row)
+    return request, None if row[6] is None else _card_row(row[6:])
 
 
 def get_request(conn: Connection, key: str) -> RequestRow | None:
-    row = conn.execute(_GET_REQUEST, {"key": key}).first()
+    params = {"key": key}
+    row: Sequence[Any] | None
+    if is_sqlite(conn):
+        row = conn.execute(_GET_REQUEST, params).first()
+    else:
+        row = _on_driver(conn, _GET_REQUEST_SQL, {**_GET_REQUEST_CONSTANTS, **params})
     if row is None:
         return None
     return RequestRow(row[0], row[1], bytes(row[2]), row[3], row[4], row[5])

@@ -19,10 +19,11 @@ from sqlalchemy import Connection, text
 
 from api.db import Database, is_sqlite
 from api.errors import AppError
-from api.stored_value import members
+from api.stored_value import members, views
 from api.stored_value import repository as repo
 from api.stored_value.privacy import MemberKeys
-from tests.api.stored_value.till import Till
+from api.stored_value.rules import Rules
+from tests.api.stored_value.till import Shop, Till, tasting_promotion
 
 
 def _between_read_and_booking(
@@ -129,3 +130,27 @@ def test_a_top_up_racing_a_real_name_registration_decides_on_the_new_cap(
     out = till.top_up(m, 5_000).result
     assert booked == [False, True]
     assert out.balance.total_fen == 95_000
+
+
+def test_each_booked_journal_row_reads_back_as_the_answer_the_operation_gave(
+    till: Till, db: Database, shop: Shop, rules: Rules
+) -> None:
+    """The booking writes the journal row from what the operation decided (on PostgreSQL as
+    one JSON document per row, typed by the server): every column an answer shows comes back
+    as it was answered, a gift's name in Chinese and the time to the microsecond included."""
+    promo = tasting_promotion(db, shop.dealer)
+    m = till.register(name="王五", id_number="11010519491231002X").member_id
+    top = till.top_up(m, 100_000, "wechat", promo.promotion_id).result
+    sale = till.spend(m, 11_001).result
+    back = till.refund(sale.journal_id, 5_001).result
+    # voidable only if the booking stored the card's debit count as it was at this top-up
+    unused = till.top_up(m, 20_000, "alipay").result
+    void = till.void(unused.journal_id).result
+    out = till.cash_refund(m).result
+    answers = [top, sale, back, unused, void, out]
+    with db.engine.connect() as conn:
+        lines = repo.lines_of(conn, [a.journal_id for a in answers])
+        for answer in answers:
+            row = repo.get_journal(conn, answer.journal_id)
+            assert row is not None
+            assert views.operation_out(row, lines[answer.journal_id], rules, True) == answer

@@ -11,7 +11,7 @@ from api.db import Database
 from api.errors import AppError
 from api.log.service import LogService
 from api.stored_value import promotions
-from api.stored_value.schemas import GiftIn, PromotionIn
+from api.stored_value.schemas import PromotionIn
 from tests.api.stored_value.till import (
     ROOT,
     Shop,
@@ -19,6 +19,7 @@ from tests.api.stored_value.till import (
     member_balances_from_ledger,
     rebuild_balances,
     stored_member_balances,
+    tasting_promotion,
 )
 
 
@@ -54,18 +55,7 @@ def test_top_up_spend_refund_cash_refund_keep_the_books_balanced(
 def test_promotion_bonus_and_gift_spend_pro_rata_and_refund_in_the_original_split(
     till: Till, db: Database, shop: Shop, log: LogService
 ) -> None:
-    with db.engine.begin() as conn:
-        promo = promotions.create(
-            conn,
-            ROOT,
-            PromotionIn(
-                owner_id=shop.dealer,
-                name="充1000送100加品鉴酒",
-                min_paid_fen=100_000,
-                bonus_fen=10_000,
-                gift=GiftIn(sku="TASTING-100ML", name="品鉴酒 100ml", qty=1, cost_fen=3_500),
-            ),
-        )
+    promo = tasting_promotion(db, shop.dealer)
     m = till.register(name="王五", id_number="11010519491231002X").member_id
     top = till.top_up(m, 100_000, "wechat", promo.promotion_id).result
     assert (top.balance.principal_fen, top.balance.bonus_fen) == (100_000, 10_000)

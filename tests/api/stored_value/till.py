@@ -22,16 +22,19 @@ from api.auth.service import Principal, Role
 from api.channel import service as channel
 from api.channel.schemas import DealerIn, Location, RegionIn, StoreIn
 from api.db import Database
-from api.stored_value import members, operations
+from api.stored_value import members, operations, promotions
 from api.stored_value.counter import counter_at
 from api.stored_value.idempotency import Replayable, RequestKey
 from api.stored_value.privacy import MemberKeys
 from api.stored_value.rules import Rules
 from api.stored_value.schemas import (
     CashRefundIn,
+    GiftIn,
     MemberCreated,
     MemberIn,
     OperationOut,
+    PromotionIn,
+    PromotionOut,
     RefundIn,
     SpendIn,
     TopUpIn,
@@ -41,6 +44,22 @@ from api.stored_value.transactions import atomically, optimistically
 
 ROOT = Principal("test-root", Role.ADMIN)
 T = TypeVar("T")
+
+
+def tasting_promotion(db: Database, owner_id: str) -> PromotionOut:
+    """Top up 1,000.00, get 100.00 and a tasting bottle (a goods promotion at cost)."""
+    with db.engine.begin() as conn:
+        return promotions.create(
+            conn,
+            ROOT,
+            PromotionIn(
+                owner_id=owner_id,
+                name="充1000送100加品鉴酒",
+                min_paid_fen=100_000,
+                bonus_fen=10_000,
+                gift=GiftIn(sku="TASTING-100ML", name="品鉴酒 100ml", qty=1, cost_fen=3_500),
+            ),
+        )
 
 
 def _at(admin_code: str, lat: float, lon: float) -> Location:
