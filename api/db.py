@@ -7,13 +7,17 @@ writer engine so a writer takes the database's write lock before it reads the lo
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import psycopg
+from psycopg import pq
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Advisory lock keys (PostgreSQL) for the log's single-writer roles.
@@ -73,8 +77,38 @@ def make_engine(url: str, *, writer: bool = False, **kwargs: Any) -> Engine:
             conn.exec_driver_sql(begin)
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    if parsed.get_driver_name() != "psycopg":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if not _still_connected(dbapi_conn):
+            raise DisconnectionError("the server closed this pooled connection")
+
+    return engine
+
+
+def _still_connected(dbapi_conn: Any) -> bool:
+    """Whether a pooled psycopg connection is still usable, read off its socket without a
+    round trip: an idle connection has nothing to read unless the server said something — for
+    a dropped backend, its farewell and end-of-file, which libpq turns into a broken
+    connection. (A ping per checkout would add a round trip to every transaction.) What this
+    cannot see, a peer gone without closing its socket, fails the first statement instead."""
+    pgconn = dbapi_conn.pgconn
+    if pgconn.status != pq.ConnStatus.OK:
+        return False
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    for _ in range(4):  # the farewell first, then the end-of-file
+        if not poller.poll(0):
+            break
+        try:
+            pgconn.consume_input()  # a notice or a notification is kept; end-of-file breaks
+        except psycopg.OperationalError:
+            return False
+    return bool(pgconn.status == pq.ConnStatus.OK)
 
 
 def lock_log(conn: Connection, key: int) -> None:

@@ -26,3 +26,19 @@ def test_a_connection_the_server_dropped_is_replaced_before_use(db: Database) ->
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     finally:
         one.dispose()
+
+
+def test_a_connection_the_server_only_spoke_on_is_kept(db: Database) -> None:
+    one = _one_connection(db)
+    try:
+        with one.engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.execute(text("LISTEN jiuyuan_pool_test"))
+            conn.commit()
+        with db.engine.connect() as admin:  # something to read on the idle pooled connection
+            admin.execute(text("NOTIFY jiuyuan_pool_test"))
+            admin.commit()
+        with one.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+    finally:
+        one.dispose()
