@@ -10,7 +10,7 @@ from api.db import Database, is_sqlite
 
 def _one_connection(db: Database) -> Database:
     if is_sqlite(db.engine):
-        pytest.skip("SQLite files need no ping: there is no server to go away")
+        pytest.skip("SQLite files need no liveness check: there is no server to go away")
     return Database(db.url, pool_size=1, max_overflow=0)  # every checkout: the same connection
 
 
