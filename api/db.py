@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.pg_prepared import keep_prepared_on_rollback
+
 # Advisory lock keys (PostgreSQL) for the log's single-writer roles.
 SEQUENCER_LOCK = 0x6A79_0001
 INTEGRATOR_LOCK = 0x6A79_0002
@@ -81,6 +83,10 @@ def make_engine(url: str, *, writer: bool = False, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        keep_prepared_on_rollback(dbapi_conn)
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

@@ -1,16 +1,21 @@
-"""The pool checks a connection before handing it out: one the server dropped is replaced."""
+"""The pool checks a connection before handing it out (one the server dropped is replaced) and
+its connections keep their prepared statements across a rollback."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from api.db import Database, is_sqlite
 
 
 def _one_connection(db: Database) -> Database:
     if is_sqlite(db.engine):
-        pytest.skip("SQLite files need no liveness check: there is no server to go away")
+        pytest.skip(
+            "a server connection's behaviour: SQLite has no server to go away or to prepare on"
+        )
     return Database(db.url, pool_size=1, max_overflow=0)  # every checkout: the same connection
 
 
@@ -40,5 +45,50 @@ def test_a_connection_the_server_only_spoke_on_is_kept(db: Database) -> None:
             admin.commit()
         with one.engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+    finally:
+        one.dispose()
+
+
+PREPARED = "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int + 1'"
+
+
+def _prepare_one(conn: Connection) -> Any:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    assert cursor.execute("SELECT %s::int + 1", (1,), prepare=True).fetchone() == (2,)
+    return cursor
+
+
+def test_prepared_statements_outlive_a_rolled_back_transaction(db: Database) -> None:
+    one = _one_connection(db)
+    try:
+        with pytest.raises(RuntimeError), one.engine.begin() as conn:
+            _prepare_one(conn)
+            raise RuntimeError("refused")  # the transaction rolls back
+        with one.engine.connect() as conn:  # the same connection: nothing to prepare again
+            assert conn.execute(text(PREPARED)).scalar_one() == 1
+    finally:
+        one.dispose()
+
+
+def test_prepared_statements_outlive_a_rollback_to_a_savepoint(db: Database) -> None:
+    one = _one_connection(db)
+    try:
+        with one.engine.begin() as conn:
+            cursor = _prepare_one(conn)
+            cursor.execute("SAVEPOINT s")
+            cursor.execute("ROLLBACK TO SAVEPOINT s")
+            assert conn.execute(text(PREPARED)).scalar_one() == 1
+    finally:
+        one.dispose()
+
+
+def test_a_schema_change_still_drops_prepared_statements(db: Database) -> None:
+    one = _one_connection(db)
+    try:
+        with one.engine.begin() as conn:
+            cursor = _prepare_one(conn)
+            cursor.execute("CREATE TEMPORARY TABLE gone (x int)")
+            cursor.execute("DROP TABLE gone")
+            assert conn.execute(text(PREPARED)).scalar_one() == 0
     finally:
         one.dispose()
