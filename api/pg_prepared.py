@@ -12,6 +12,11 @@ with the statements kept (docs/architecture.md, *Pooled connections*).
 Jiuyuan's transactions on pooled connections run no DDL (schema changes run in migrations,
 which commit), so a rollback cannot take away an object a prepared statement needs. psycopg
 still clears on ``DROP``, ``ALTER``, ``DISCARD ALL`` and ``DEALLOCATE ALL``.
+
+One thing the clearing used to sweep up: when the first execution of a statement psycopg has
+just prepared fails, psycopg forgets its name but the server keeps it. Without the clearing
+such a statement stays on the server until the connection closes — one per such failure; the
+hot statements here signal refusals in their results, not by failing, so they make none.
 """
 
 from __future__ import annotations
