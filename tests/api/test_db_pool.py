@@ -3,6 +3,7 @@ its connections keep their prepared statements across a rollback."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,42 +12,40 @@ from sqlalchemy import Connection, text
 from api.db import Database, is_sqlite
 
 
-def _one_connection(db: Database) -> Database:
+@pytest.fixture
+def one(db: Database) -> Iterator[Database]:
+    """The test's database through a pool of one: every checkout is the same connection."""
     if is_sqlite(db.engine):
         pytest.skip(
             "a server connection's behaviour: SQLite has no server to go away or to prepare on"
         )
-    return Database(db.url, pool_size=1, max_overflow=0)  # every checkout: the same connection
+    single = Database(db.url, pool_size=1, max_overflow=0)
+    yield single
+    single.dispose()
 
 
-def test_a_connection_the_server_dropped_is_replaced_before_use(db: Database) -> None:
-    one = _one_connection(db)
-    try:
-        with one.engine.connect() as conn:
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with db.engine.connect() as admin:  # the server drops it while it sits in the pool
-            admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
-            admin.commit()  # (with a timeout, it returns once the backend has exited)
-        with one.engine.connect() as conn:
-            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
-    finally:
-        one.dispose()
+def test_a_connection_the_server_dropped_is_replaced_before_use(
+    db: Database, one: Database
+) -> None:
+    with one.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with db.engine.connect() as admin:  # the server drops it while it sits in the pool
+        admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        admin.commit()  # (with a timeout, it returns once the backend has exited)
+    with one.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
 
 
-def test_a_connection_the_server_only_spoke_on_is_kept(db: Database) -> None:
-    one = _one_connection(db)
-    try:
-        with one.engine.connect() as conn:
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            conn.execute(text("LISTEN jiuyuan_pool_test"))
-            conn.commit()
-        with db.engine.connect() as admin:  # something to read on the idle pooled connection
-            admin.execute(text("NOTIFY jiuyuan_pool_test"))
-            admin.commit()
-        with one.engine.connect() as conn:
-            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
-    finally:
-        one.dispose()
+def test_a_connection_the_server_only_spoke_on_is_kept(db: Database, one: Database) -> None:
+    with one.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        conn.execute(text("LISTEN jiuyuan_pool_test"))
+        conn.commit()
+    with db.engine.connect() as admin:  # something to read on the idle pooled connection
+        admin.execute(text("NOTIFY jiuyuan_pool_test"))
+        admin.commit()
+    with one.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
 
 
 PREPARED = "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int + 1'"
@@ -58,37 +57,25 @@ def _prepare_one(conn: Connection) -> Any:
     return cursor
 
 
-def test_prepared_statements_outlive_a_rolled_back_transaction(db: Database) -> None:
-    one = _one_connection(db)
-    try:
-        with pytest.raises(RuntimeError), one.engine.begin() as conn:
-            _prepare_one(conn)
-            raise RuntimeError("refused")  # the transaction rolls back
-        with one.engine.connect() as conn:  # the same connection: nothing to prepare again
-            assert conn.execute(text(PREPARED)).scalar_one() == 1
-    finally:
-        one.dispose()
+def test_prepared_statements_outlive_a_rolled_back_transaction(one: Database) -> None:
+    with pytest.raises(RuntimeError), one.engine.begin() as conn:
+        _prepare_one(conn)
+        raise RuntimeError("refused")  # the transaction rolls back
+    with one.engine.connect() as conn:  # the same connection: nothing to prepare again
+        assert conn.execute(text(PREPARED)).scalar_one() == 1
 
 
-def test_prepared_statements_outlive_a_rollback_to_a_savepoint(db: Database) -> None:
-    one = _one_connection(db)
-    try:
-        with one.engine.begin() as conn:
-            cursor = _prepare_one(conn)
-            cursor.execute("SAVEPOINT s")
-            cursor.execute("ROLLBACK TO SAVEPOINT s")
-            assert conn.execute(text(PREPARED)).scalar_one() == 1
-    finally:
-        one.dispose()
+def test_prepared_statements_outlive_a_rollback_to_a_savepoint(one: Database) -> None:
+    with one.engine.begin() as conn:
+        cursor = _prepare_one(conn)
+        cursor.execute("SAVEPOINT s")
+        cursor.execute("ROLLBACK TO SAVEPOINT s")
+        assert conn.execute(text(PREPARED)).scalar_one() == 1
 
 
-def test_a_schema_change_still_drops_prepared_statements(db: Database) -> None:
-    one = _one_connection(db)
-    try:
-        with one.engine.begin() as conn:
-            cursor = _prepare_one(conn)
-            cursor.execute("CREATE TEMPORARY TABLE gone (x int)")
-            cursor.execute("DROP TABLE gone")
-            assert conn.execute(text(PREPARED)).scalar_one() == 0
-    finally:
-        one.dispose()
+def test_a_schema_change_still_drops_prepared_statements(one: Database) -> None:
+    with one.engine.begin() as conn:
+        cursor = _prepare_one(conn)
+        cursor.execute("CREATE TEMPORARY TABLE gone (x int)")
+        cursor.execute("DROP TABLE gone")
+        assert conn.execute(text(PREPARED)).scalar_one() == 0
