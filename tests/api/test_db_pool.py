@@ -65,17 +65,21 @@ def test_prepared_statements_outlive_a_rolled_back_transaction(one: Database) ->
         assert conn.execute(text(PREPARED)).scalar_one() == 1
 
 
-def test_prepared_statements_outlive_a_rollback_to_a_savepoint(one: Database) -> None:
+@pytest.mark.parametrize(
+    ("commands", "left"),
+    [
+        pytest.param(["SAVEPOINT s", "ROLLBACK TO SAVEPOINT s"], 1, id="savepoint-rollback-keeps"),
+        pytest.param(
+            ["CREATE TEMPORARY TABLE gone (x int)", "DROP TABLE gone"], 0, id="schema-change-drops"
+        ),
+    ],
+)
+def test_prepared_statements_after_commands_in_the_transaction(
+    one: Database, commands: list[str], left: int
+) -> None:
+    """A rollback to a savepoint keeps them; a schema change still drops them."""
     with one.engine.begin() as conn:
         cursor = _prepare_one(conn)
-        cursor.execute("SAVEPOINT s")
-        cursor.execute("ROLLBACK TO SAVEPOINT s")
-        assert conn.execute(text(PREPARED)).scalar_one() == 1
-
-
-def test_a_schema_change_still_drops_prepared_statements(one: Database) -> None:
-    with one.engine.begin() as conn:
-        cursor = _prepare_one(conn)
-        cursor.execute("CREATE TEMPORARY TABLE gone (x int)")
-        cursor.execute("DROP TABLE gone")
-        assert conn.execute(text(PREPARED)).scalar_one() == 0
+        for command in commands:
+            cursor.execute(command)
+        assert conn.execute(text(PREPARED)).scalar_one() == left

@@ -19,10 +19,11 @@ from api.shipments import putaway as stockroom
 from api.shipments import repository as shipment_repo
 from api.shipments import service as shipments
 from api.stored_value import promotions
-from api.stored_value.schemas import GiftIn, PromotionIn
+from api.stored_value.schemas import PromotionIn
 from tests.api.channel.world import build_world
 from tests.api.orders.production import make_cases
 from tests.api.orders.shop import build_shop
+from tests.api.stored_value.till import tasting_offer
 from tests.scanner_app.conftest import Server
 
 ROOT = Principal("clerk-test-root", Role.ADMIN)
@@ -85,17 +86,7 @@ def build_clerk_world(server: Server) -> ClerkWorld:
     with db.writer.begin() as conn:
         create_user(conn, CLERK, Role.STORE_CLERK.value, CLERK_PASSWORD, scope=store)
         create_user(conn, DEALER_STAFF, Role.DEALER_STAFF.value, CLERK_PASSWORD, scope=dealer)
-        offer = promotions.create(
-            conn,
-            ROOT,
-            PromotionIn(
-                owner_id=dealer,
-                name="充1000送100加品鉴酒",
-                min_paid_fen=100_000,
-                bonus_fen=10_000,
-                gift=GiftIn(sku="TASTING-100ML", name="品鉴酒 100ml", qty=1, cost_fen=3_500),
-            ),
-        )
+        offer = promotions.create(conn, ROOT, tasting_offer(dealer))
         promotions.create(
             conn,
             ROOT,

@@ -46,20 +46,21 @@ ROOT = Principal("test-root", Role.ADMIN)
 T = TypeVar("T")
 
 
-def tasting_promotion(db: Database, owner_id: str) -> PromotionOut:
+def tasting_offer(owner_id: str) -> PromotionIn:
     """Top up 1,000.00, get 100.00 and a tasting bottle (a goods promotion at cost)."""
+    return PromotionIn(
+        owner_id=owner_id,
+        name="充1000送100加品鉴酒",
+        min_paid_fen=100_000,
+        bonus_fen=10_000,
+        gift=GiftIn(sku="TASTING-100ML", name="品鉴酒 100ml", qty=1, cost_fen=3_500),
+    )
+
+
+def tasting_promotion(db: Database, owner_id: str) -> PromotionOut:
+    """:func:`tasting_offer`, created."""
     with db.engine.begin() as conn:
-        return promotions.create(
-            conn,
-            ROOT,
-            PromotionIn(
-                owner_id=owner_id,
-                name="充1000送100加品鉴酒",
-                min_paid_fen=100_000,
-                bonus_fen=10_000,
-                gift=GiftIn(sku="TASTING-100ML", name="品鉴酒 100ml", qty=1, cost_fen=3_500),
-            ),
-        )
+        return promotions.create(conn, ROOT, tasting_offer(owner_id))
 
 
 def _at(admin_code: str, lat: float, lon: float) -> Location:
