@@ -8,13 +8,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Dialect,
-    Select,
     String,
     and_,
     bindparam,
@@ -23,8 +20,8 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.engine.interfaces import Compiled
 
+from api import prepared
 from api.catalogue.models import PriceListItem
 from api.channel.models import Party
 from api.channel.repository import PartyRow
@@ -62,48 +59,6 @@ def drawn_from_hq(conn: Connection, dealer_id: str, gtins: Sequence[str]) -> dic
         .group_by(allocations.c.gtin)
     )
     return {gtin: int(n) for gtin, n in rows}
-
-
-@lru_cache(maxsize=32)
-def _compiled(statement: Select[Any], dialect: Dialect) -> Compiled:
-    return statement.compile(dialect=dialect)
-
-
-@lru_cache(maxsize=64)
-def _expanded(
-    statement: Select[Any],
-    dialect: Dialect,
-    scalars: tuple[str, ...],
-    lists: tuple[tuple[str, int], ...],
-) -> tuple[str, dict[str, Any]]:
-    """The SQL of ``statement`` with its list parameters (name, length) expanded, and the
-    values of the parameters SQLAlchemy made of its constants."""
-    given: dict[str, Any] = {name: [""] * length for name, length in lists}
-    given |= dict.fromkeys(scalars, "")
-    state = _compiled(statement, dialect).construct_expanded_state(given)
-    made = {f"{name}_{i}" for name, length in lists for i in range(1, length + 1)}
-    constants = {k: v for k, v in state.parameters.items() if k not in made and k not in scalars}
-    return state.statement, constants
-
-
-def _fetch(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> list[Any]:
-    """Rows of a module-level Core statement, as tuples. On PostgreSQL it is compiled and
-    expanded once (per length of its list parameters) and run on the driver's cursor as a
-    prepared statement: a fraction of the CPU that a full SQLAlchemy execution takes, which on
-    the placement path is what limits throughput."""
-    if conn.dialect.name != "postgresql":
-        return [tuple(r) for r in conn.execute(statement, params)]
-    lists = tuple((k, len(v)) for k, v in params.items() if isinstance(v, list))
-    scalars = tuple(k for k, v in params.items() if not isinstance(v, list))
-    sql, values = _expanded(statement, conn.dialect, scalars, lists)
-    values = dict(values)
-    for k, v in params.items():
-        if isinstance(v, list):
-            values.update((f"{k}_{i}", x) for i, x in enumerate(v, 1))
-        else:
-            values[k] = v
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    return cursor.execute(sql, values, prepare=True).fetchall()
 
 
 _buyer = _parties.alias("buyer")
@@ -169,7 +124,7 @@ def lock_buyer(
     """Lock the buyer's row until the transaction ends (its orders are placed one at a time)
     and, in the same round trip, read the candidate warehouses; None if there is no such party.
     """
-    rows = _fetch(conn, _BUYER_AND_CANDIDATES, {"buyer_id": buyer_id, "gtins": list(gtins)})
+    rows = prepared.rows(conn, _BUYER_AND_CANDIDATES, {"buyer_id": buyer_id, "gtins": list(gtins)})
     if not rows:
         return None
     width = len(_PARTY_FIELDS)
@@ -262,7 +217,7 @@ def placement_context(
         "tier": tier,
         "gtins": list(gtins),
     }
-    rows = _fetch(conn, _CONTEXT, params)
+    rows = prepared.rows(conn, _CONTEXT, params)
     # Columns: gtin, case price, seller id, existing order id, open total.
     first = rows[0]  # the buyer's row is there: the caller holds its lock
     return PlacementContext(

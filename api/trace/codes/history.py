@@ -3,10 +3,11 @@ of every case it sat in while it was inside."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection
 
 from api.trace import common
 from api.trace.codes import repository as repo
@@ -21,7 +22,7 @@ def order(ev: Any) -> tuple[datetime, int, str]:
     return (common.utc(ev["at"]), _EVENT_RANK.get(ev["event"], 3), ev["entry_id"])
 
 
-def code_history(conn: Connection, code_id: int) -> list[RowMapping]:
+def code_history(conn: Connection, code_id: int) -> list[Mapping[str, Any]]:
     """Every event row behind the code's history, oldest first. Each row has the event's
     columns plus ``code_id`` and ``position`` (which listed code, where in the list)."""
     # One round trip for the usual case: the code's events and those of every case it was
@@ -30,7 +31,7 @@ def code_history(conn: Connection, code_id: int) -> list[RowMapping]:
     own = [e for e in fetched if e["code_id"] == code_id]
     # The cases whose events that query brought (all of them, even when a case has none).
     prefetched = {e["parent_id"] for e in own if e["event"] == "packed" and e["parent_id"]}
-    history = list(own)
+    history: list[Mapping[str, Any]] = list(own)
     for ev in own:
         if ev["event"] == "replaced" and ev["position"] == 1:
             old_ids = [i for i in repo.event_code_ids(conn, ev["entry_id"]) if i != code_id]
@@ -43,7 +44,7 @@ def code_history(conn: Connection, code_id: int) -> list[RowMapping]:
     spans = case_spans(history)
     if spans:
         cases = {case for case, _, _ in spans}
-        rows = (
+        rows: list[Mapping[str, Any]] = (
             [e for e in fetched if e["code_id"] in cases]
             if cases <= prefetched
             else repo.events_of(conn, list(cases))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from api import prepared
 from api.db import chunks
 from api.models import LedgerEntry
 from api.trace.codes.models import Code, CodeBatch, CodeEvent, CodeIndex
@@ -266,16 +267,16 @@ _EVENTS_WITH_CASES = (
 )
 
 
-def events_with_cases(conn: Connection, code_id: int) -> list[RowMapping]:
+def events_with_cases(conn: Connection, code_id: int) -> list[Mapping[str, Any]]:
     """The list entries naming the code or any case it was ever packed into, with the listed
     code's key (``member_gtin``, ``member_lot``, ``member_serial``) and the entry's ledger
     columns (``ledger_seq``… None while it waits to be sequenced)."""
-    return list(conn.execute(_EVENTS_WITH_CASES, {"code": code_id}).mappings())
+    return prepared.mappings(conn, _EVENTS_WITH_CASES, {"code": code_id})
 
 
-def events_of(conn: Connection, code_ids: Sequence[int]) -> list[RowMapping]:
+def events_of(conn: Connection, code_ids: Sequence[int]) -> list[Mapping[str, Any]]:
     """Every list entry naming one of ``code_ids``, with the code and its position, by time."""
-    return list(conn.execute(_EVENTS_OF, {"ids": list(code_ids)}).mappings())
+    return prepared.mappings(conn, _EVENTS_OF, {"ids": list(code_ids)})
 
 
 def events_for_lot(conn: Connection, lot: str) -> list[RowMapping]:

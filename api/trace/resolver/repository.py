@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select, text, tr
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from api import prepared
 from api.log import repository as log_repo
 from api.log.repository import as_utc
 from api.models import LedgerEntry, StoredCheckpoint
@@ -100,7 +101,7 @@ class LatestCheckpoint:
 class CodeRows:
     """A code's row, its batch's row, and the latest checkpoint (None before the first)."""
 
-    code: RowMapping
+    code: Mapping[str, Any]
     batch: dict[str, Any]
     checkpoint: LatestCheckpoint | None
 
@@ -108,9 +109,10 @@ class CodeRows:
 def code_with_batch(conn: Connection, serial: str) -> CodeRows | None:
     """The code of ``serial`` with its batch and the latest checkpoint, or None if no code
     has that serial."""
-    row = conn.execute(_CODE_WITH_BATCH, {"serial": serial}).mappings().first()
-    if row is None:
+    found = prepared.mappings(conn, _CODE_WITH_BATCH, {"serial": serial})
+    if not found:
         return None
+    row = found[0]
     batch = {k.removeprefix("batch_"): v for k, v in row.items() if k.startswith("batch_")}
     cp = (
         LatestCheckpoint(
@@ -155,7 +157,7 @@ def tree_nodes_and_slices(
     }
     found: dict[NodeId, bytes] = {}
     sliced: list[bytes | None] = [None] * len(slices)
-    for level, idx, digest in conn.execute(_PG_NODES_AND_SLICES, params):
+    for level, idx, digest in prepared.rows(conn, _PG_NODES_AND_SLICES, params):
         if level < 0:
             sliced[idx] = bytes(digest)
         else:
@@ -238,7 +240,7 @@ def record_scan(conn: Connection, row: dict[str, Any]) -> tuple[int, datetime | 
     if conn.dialect.name != "postgresql":
         insert_scan(conn, row)
         return scan_stats(conn, row["code_id"])
-    return _stats(conn.execute(_RECORD_AND_COUNT, row).one())
+    return _stats(prepared.rows(conn, _RECORD_AND_COUNT, row)[0])
 
 
 _SCAN_FIELDS = ("code_id", "at", "device_hash", "province", "city", "lat_centi", "lon_centi")
