@@ -76,6 +76,22 @@ def clerk_api(server: Server) -> httpx.Client:
     return httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"})
 
 
+def fund_card(server: Server, world: ClerkWorld, pos_txn: str, paid_fen: int) -> None:
+    """Money on the member's card whichever of the module's tests ran before on this worker."""
+    with clerk_api(server) as api:
+        response = api.post(
+            "/v1/stored-value/top-ups",
+            json={
+                "store_id": world.store_id,
+                "member_id": world.member_id,
+                "paid_fen": paid_fen,
+                "payment_method": "cash",
+            },
+            headers={"Idempotency-Key": f"{world.store_id}:{pos_txn}"},
+        )
+    assert response.status_code == 201, response.text
+
+
 def login(page: Any, server: Server) -> None:
     page.goto(server.url(APP))
     page.get_by_label("用户名").fill(CLERK)
@@ -256,6 +272,7 @@ def test_spending_more_than_the_balance_is_refused_and_books_nothing(
 def test_a_retry_after_a_dropped_answer_books_the_spend_once(
     page: Any, server: Server, world: ClerkWorld
 ) -> None:
+    fund_card(server, world, "DROP-TOPUP", 5_000)
     login(page, server)
     find_by_phone(page)
     start = balance(page)[0]
@@ -396,13 +413,7 @@ def test_receiving_a_shipment_by_scanning_shows_the_discrepancies(
 
 
 def test_a_double_click_on_confirm_books_once(page: Any, server: Server, world: ClerkWorld) -> None:
-    with clerk_api(server) as api:  # money on the card, whichever tests ran before
-        top_up = {"store_id": world.store_id, "member_id": world.member_id, "paid_fen": 1_000}
-        key = {"Idempotency-Key": f"{world.store_id}:DBL-TOPUP"}
-        response = api.post(
-            "/v1/stored-value/top-ups", json={**top_up, "payment_method": "cash"}, headers=key
-        )
-        assert response.status_code == 201, response.text
+    fund_card(server, world, "DBL-TOPUP", 1_000)
     login(page, server)
     find_by_phone(page)
     page.get_by_role("button", name="消费").click()
