@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,6 +79,8 @@ class StoredValueAccount(Base):
     __table_args__ = (
         CheckConstraint("principal_fen >= 0", name="principal_not_negative"),
         CheckConstraint("bonus_fen >= 0", name="bonus_not_negative"),
+        # Room on each page for heap-only updates of the balances (migration 0503).
+        {"postgresql_with": {"fillfactor": 70}},
     )
 
     member_id: Mapped[str] = mapped_column(
@@ -139,7 +142,8 @@ class Posting(Base):
         String(36), ForeignKey("stored_value_journal.journal_id"), primary_key=True
     )
     line: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
-    account: Mapped[str] = mapped_column(String(120), index=True)
+    # Not indexed (migration 0503): postings are read by journal entry, or all summed.
+    account: Mapped[str] = mapped_column(String(120))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -147,6 +151,15 @@ class RequestRecord(Base):
     """An idempotency key (store + POS transaction number) and the answer it got."""
 
     __tablename__ = "stored_value_requests"
+    # Only member-data requests name a member (migration 0503): operations add no entry.
+    __table_args__ = (
+        Index(
+            "ix_stored_value_requests_member_id",
+            "member_id",
+            postgresql_where=text("member_id IS NOT NULL"),
+            sqlite_where=text("member_id IS NOT NULL"),
+        ),
+    )
 
     idempotency_key: Mapped[str] = mapped_column(String(120), primary_key=True)
     operation: Mapped[str] = mapped_column(String(32))
@@ -154,7 +167,7 @@ class RequestRecord(Base):
     # be reversed by trying every number.
     request_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     # The member a member-data request was about, so erasure can blank its stored answer.
-    member_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    member_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status_code: Mapped[int] = mapped_column(SmallInteger)
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,15 +8,19 @@ same statement writes the journal entry, the staged ledger entry and the key wit
 On PostgreSQL that runs without a transaction (``transactions.optimistically``): the booking
 statement is its own, so a hot member's row is locked only while it and its commit run, not
 while Python decides. If another operation moved the card in between, it decides once more
-on the card as the failed booking found it; if that misses too, the operation runs again in
-a transaction that locks the card first, then looks at the key (a concurrent retry of the
-same request has committed by then), and decides under the lock.
+on the card as the failed booking found it; if that misses too, it begins a transaction on
+the same connection that locks the card, decides under the lock and books with the commit
+(a concurrent retry of the same request has committed by then: its key stops the booking,
+and a refusal looks the key up). The operations of one process on one card take turns, so
+that only another process's booking can make one miss.
 A refund or a void also depends on the journal row it undoes, so it always runs in a
 transaction and locks the account, then that row, from the start (repository lock order).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +43,8 @@ from api.stored_value.rules import Rules, refund_split, spend_split
 from api.stored_value.schemas import CashRefundIn, OperationOut, RefundIn, SpendIn, TopUpIn, VoidIn
 from api.stored_value.transactions import NeedsTransaction, autocommits
 from ledger.canonical import canonical_json, format_ts
+
+log = logging.getLogger(__name__)
 
 
 class MemberErased(AppError):
@@ -117,11 +123,18 @@ class Desk:
         """The key's first answer if it was used, else ``decide`` (which books).
 
         Without a transaction (or on SQLite, whose transaction holds the database) on the card
-        and key as read together without a lock; if the card moved before the booking, decided
-        again (``OPTIMISTIC_ATTEMPTS`` in all), then the operation needs a transaction (on
-        SQLite: once more on the card as it is now). In a transaction on PostgreSQL, on the
-        card locked first, then the key: a concurrent attempt with the same key held the card,
-        so it has committed by now."""
+        and key as read together without a lock, the operations of this process on the card
+        taking turns; if the card moved before the booking, decided again
+        (``OPTIMISTIC_ATTEMPTS`` in all), then on the card locked (:meth:`_locked`; on SQLite:
+        once more on the card as it is now). In a transaction on PostgreSQL, on the card
+        locked first, then the key: a concurrent attempt with the same key held the card, so
+        it has committed by now."""
+        if not autocommits(self.conn):
+            return self._settle(member_id, decide)
+        with _turn_of(member_id):
+            return self._settle(member_id, decide)
+
+    def _settle(self, member_id: str, decide: Decide) -> Replayable[OperationOut]:
         conn = self.conn
         optimistic = autocommits(conn) or is_sqlite(conn)
         # Without a transaction a moved card is decided on again: cheaper than a transaction
@@ -146,8 +159,34 @@ class Desk:
                 seen = moved.card
                 newer = seen if seen is not None and seen[1].version > account.version else None
         if autocommits(conn):
-            raise NeedsTransaction(f"member {member_id}'s card kept moving")
+            return self._locked(member_id, decide)
         return _created(decide(*self.card(member_id, lock=True)))
+
+    def _locked(self, member_id: str, decide: Decide) -> Replayable[OperationOut]:
+        """``decide`` on the card locked in a transaction that the booking commits (on
+        PostgreSQL, where the card kept moving under the optimistic attempts): two round
+        trips, the row locked from the first one's answer to the second's. The key is read
+        only if the operation is refused: a concurrent attempt with the same key held the
+        card, so it has committed by now, and a booking with its key fails on the key's
+        unique index (the caller runs the request again and replays it)."""
+        log.debug("a stored-value operation runs with the card locked: %s", member_id)
+        conn = self.conn
+        try:
+            member, account = _card_accepted(
+                self.counter, member_id, repo.lock_card(conn, member_id)
+            )
+            return _created(decide(member, account, self._card(member)))
+        except AppError:
+            repo.release_card(conn)
+            if (used := self.used()) is not None:
+                return used
+            raise
+        except CardMoved as moved:  # not while the row is locked; but never book on a guess
+            repo.release_card(conn)
+            raise NeedsTransaction(f"member {member_id}'s card moved under its lock") from moved
+        except BaseException:
+            repo.release_card(conn)
+            raise
 
     def replay(self, found: RequestRow) -> Replayable[OperationOut]:
         return replay(found, self.key, self.operation.value, self.request_digest, OperationOut)
@@ -189,6 +228,7 @@ class Desk:
         principal, bonus = entry.member_change(member.member_id)
         debit = entry.operation in (Operation.SPEND, Operation.CASH_REFUND)
         journal_id = str(uuid.uuid4())
+        day = counter.business_day
         values: dict[str, Any] = {
             "journal_id": journal_id,
             "operation": entry.operation.value,
@@ -196,7 +236,7 @@ class Desk:
             "issuer_id": member.issuer_id,
             "member_id": member.member_id,
             "pos_txn": self.key.pos_txn,
-            "business_day": counter.business_day,
+            "business_day": day,
             "created_at": counter.now,
             "principal_fen": principal,
             "bonus_fen": bonus,
@@ -220,7 +260,7 @@ class Desk:
             "member": member.member_id,
             "store": counter.store_id,
             "pos_txn": self.key.pos_txn,
-            "business_day": counter.business_day.isoformat(),
+            "business_day": day.isoformat(),
             "at": format_ts(counter.now),
             "postings": entry.as_payload(),
             **ledger,
@@ -248,6 +288,16 @@ class Desk:
         if not booked:
             raise CardMoved(member.member_id, card)
         return out
+
+
+# Operations of this process on one card take turns (a lock per stripe of member ids): two
+# threads that read the same card and book one after the other would make the second one's
+# booking miss and decide again. Across processes the card's version still decides.
+_TURNS = tuple(threading.Lock() for _ in range(1024))
+
+
+def _turn_of(member_id: str) -> threading.Lock:
+    return _TURNS[hash(member_id) % len(_TURNS)]
 
 
 Body = TopUpIn | SpendIn | RefundIn | CashRefundIn | VoidIn

@@ -86,7 +86,7 @@ class MemberKeys:
 
     def request_digest(self, canonical: bytes) -> bytes:
         """Keyed digest of a request body (which may hold a phone number or an ID)."""
-        return hmac.new(self._tokens, b"request\x00" + canonical, hashlib.sha256).digest()
+        return hmac.digest(self._tokens, b"request\x00" + canonical, "sha256")
 
 
 def new_salt() -> bytes:

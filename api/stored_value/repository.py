@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal,
+    literal_column,
     select,
     true,
     update,
@@ -296,13 +297,7 @@ def book(conn: Connection, booking: Booking) -> tuple[bool, CardRow | None]:
         conn.execute(_ANSWER, _answered(booking))
         return True, None
     params.update(
-        journal=_journal_document(booking.journal),
-        lines=json.dumps(
-            [
-                {"line": n, "account": x.account, "amount_fen": x.amount_fen}
-                for n, x in enumerate(booking.lines)
-            ]
-        ),
+        journal=_journal_document(booking.journal, booking.lines),
         kind=booking.ledger_kind,
         payload=booking.ledger_payload,
         key=booking.request_key,
@@ -311,20 +306,29 @@ def book(conn: Connection, booking: Booking) -> tuple[bool, CardRow | None]:
         status=booking.status_code,
         response=booking.response,
     )
-    booked, *card = _one_on_driver(conn, _BOOK_SQL, params)
+    if conn.connection.info.pop(_LOCKED, False):
+        booked, *card = _book_and_commit(conn, params)
+    else:
+        booked, *card = _one_on_driver(conn, _BOOK_SQL, params)
     if booked:
         return True, None
     return False, None if card[0] is None else _card_row(card)
 
 
-def _journal_document(values: Mapping[str, Any]) -> str:
-    """A journal row as the JSON object ``json_populate_record`` reads: one parameter for the
-    row's two dozen columns, each converted by the server to its column's type."""
+def _journal_document(values: Mapping[str, Any], lines: Sequence[Line]) -> str:
+    """A journal row as the JSON object ``json_populate_record`` reads, its postings under
+    ``lines`` (a key no column has) for ``json_populate_recordset``: one parameter for the
+    row's two dozen columns and the postings, each converted by the server to its column's
+    type."""
     return json.dumps(
         {
             **values,
             "business_day": values["business_day"].isoformat(),
             "created_at": values["created_at"].isoformat(),
+            "lines": [
+                {"line": n, "account": x.account, "amount_fen": x.amount_fen}
+                for n, x in enumerate(lines)
+            ],
         }
     )
 
@@ -377,8 +381,8 @@ def _names(table: Table, prefix: str = "") -> str:
 
 # PostgreSQL: the same writes as one statement. Every insert reads from ``moved`` (or from
 # ``entry``, which does), so nothing is written unless the balance moved; the postings and the
-# staged entry take the journal id from ``entry``. The journal row and the postings come as one
-# JSON document each, read into the tables' own row types by the server: a parameter per
+# staged entry take the journal id from ``entry``. The journal row and its postings come as one
+# JSON document, read into the tables' own row types by the server: a parameter per
 # column cost more client CPU (psycopg adapts each one) than the server spends on the whole
 # statement. The key goes in last (the lock order): a key another transaction holds or stored
 # makes this statement wait for it, then fail whole with a unique violation. The card is read
@@ -403,7 +407,8 @@ WITH moved AS (
 ), lines AS (
     INSERT INTO {postings.name} (journal_id, line, account, amount_fen)
     SELECT entry.journal_id, line.line, line.account, line.amount_fen
-    FROM entry, json_populate_recordset(NULL::{postings.name}, %(lines)s::json) AS line
+    FROM entry,
+        json_populate_recordset(NULL::{postings.name}, %(journal)s::json -> 'lines') AS line
 ), staged AS (
     INSERT INTO {outbox.name} (entry_id, kind, payload, created_at)
     SELECT entry.journal_id, %(kind)s, %(payload)s, %(b_now)s FROM entry
@@ -584,7 +589,7 @@ _GET_REQUEST = select(
 _FOUND = _GET_REQUEST.subquery("found")
 _CARD = _READ_CARD.subquery("card")
 _LOOK_UP = select(*(c.label(f"r_{c.name}") for c in _FOUND.c), _CARD).select_from(
-    select(literal(1).label("one"))
+    select(literal_column("1").label("one"))
     .subquery("one")
     .outerjoin(_FOUND, true())
     .outerjoin(_CARD, true())
@@ -635,6 +640,53 @@ def _one_on_driver(conn: Connection, sql: str, params: Mapping[str, Any]) -> tup
     row = _on_driver(conn, sql, params)
     assert row is not None
     return row
+
+
+# Set on a pooled connection while it holds a transaction that lock_card began.
+_LOCKED = "stored_value_locked_card"
+
+
+def lock_card(conn: Connection, member_id: str) -> CardRow | None:
+    """On a connection where each statement commits on its own (PostgreSQL), begin a
+    transaction and lock the member's account row in it, ``BEGIN`` and the locked read sent
+    together (one round trip); the card as it is now. The next :func:`book` on ``conn``
+    commits the transaction in its own round trip; :func:`release_card` rolls it back."""
+    cursor = _cursor(conn)
+    params = {**_LOCK_CARD_CONSTANTS, "member_id": member_id}
+    try:
+        with cursor.connection.pipeline():
+            cursor.execute("BEGIN")
+            cursor.execute(_LOCK_CARD_SQL, params)
+            row = cursor.fetchone()
+    except psycopg.Error as exc:
+        release_card(conn)
+        raise DBAPIError.instance(_LOCK_CARD_SQL, params, exc, psycopg.Error) from exc
+    conn.connection.info[_LOCKED] = True
+    return None if row is None else _card_row(row)
+
+
+def _book_and_commit(conn: Connection, params: dict[str, Any]) -> tuple[Any, ...]:
+    """The booking statement and ``COMMIT``, sent together, in the transaction lock_card
+    began; rolled back if the booking fails."""
+    cursor = _cursor(conn)
+    try:
+        with cursor.connection.pipeline():
+            cursor.execute(_BOOK_SQL, params)
+            cursor.connection.execute("COMMIT")
+            row = cursor.fetchone()
+    except psycopg.Error as exc:
+        release_card(conn)
+        raise DBAPIError.instance(_BOOK_SQL, params, exc, psycopg.Error) from exc
+    assert row is not None
+    return tuple(row)
+
+
+def release_card(conn: Connection) -> None:
+    """Roll back the transaction lock_card began, if it is still open."""
+    conn.connection.info.pop(_LOCKED, None)
+    driver = _cursor(conn).connection
+    if driver.info.transaction_status != TransactionStatus.IDLE:
+        driver.execute("ROLLBACK")
 
 
 _COMPLETE_REQUEST = (

@@ -72,8 +72,8 @@ def optimistically(db: Database, work: Callable[[Connection], T]) -> T:
         try:
             with db.engine.connect() as conn:
                 return _autocommitting(conn, work)
-        except NeedsTransaction:
-            pass
+        except NeedsTransaction as exc:
+            log.debug("a stored-value operation runs in a transaction: %s", exc)
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise

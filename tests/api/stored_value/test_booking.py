@@ -10,16 +10,19 @@ clerk's would; on SQLite it joins the operation's transaction. To the booking's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, text
 
 from api.db import Database, is_sqlite
 from api.errors import AppError
-from api.stored_value import members, views
+from api.stored_value import members, operations, views
 from api.stored_value import repository as repo
 from api.stored_value.privacy import MemberKeys
 from api.stored_value.rules import Rules
@@ -154,3 +157,132 @@ def test_each_booked_journal_row_reads_back_as_the_answer_the_operation_gave(
             row = repo.get_journal(conn, answer.journal_id)
             assert row is not None
             assert views.operation_out(row, lines[answer.journal_id], rules, True) == answer
+
+
+def _moving_before_each_booking(
+    monkeypatch: pytest.MonkeyPatch, db: Database, change: Callable[[Connection, str], None]
+) -> list[bool]:
+    """Run ``change`` right before each booking an operation makes without the card locked
+    (on PostgreSQL as many as ``OPTIMISTIC_ATTEMPTS``, on SQLite the one before its decision
+    under the lock), so that each of them misses; record each booking's outcome."""
+    book = repo.book
+    booked: list[bool] = []
+    misses = operations.OPTIMISTIC_ATTEMPTS if not is_sqlite(db.engine) else 1
+
+    def change_then_book(conn: Connection, booking: repo.Booking) -> tuple[bool, Any]:
+        if len(booked) < misses:
+            change(conn, booking.member_id)
+        done, card = book(conn, booking)
+        booked.append(done)
+        return done, card
+
+    monkeypatch.setattr(repo, "book", change_then_book)
+    return booked
+
+
+def _spend_elsewhere(amount: int) -> Callable[[Connection, str], None]:
+    def spend(conn: Connection, member_id: str) -> None:
+        conn.execute(
+            text(
+                "UPDATE stored_value_accounts SET principal_fen = principal_fen - :a, "
+                "version = version + 1 WHERE member_id = :m"
+            ),
+            {"a": amount, "m": member_id},
+        )
+
+    return spend
+
+
+@pytest.fixture
+def alone(db: Database, keys: MemberKeys, rules: Rules, till: Till) -> Iterator[tuple[Till, str]]:
+    """The till on a pool of one connection (every operation gets the same one), and a
+    member with 100.00 CNY."""
+    one = Database(db.url, pool_size=1, max_overflow=0)
+    try:
+        at = Till(one, keys, rules, till.store_id)
+        member = at.register().member_id
+        at.top_up(member, 10_000)
+        yield at, member
+    finally:
+        one.dispose()
+
+
+def _back_in_transaction_mode(db: Database) -> None:
+    if is_sqlite(db.engine):
+        return
+    with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        assert not driver.autocommit
+        assert driver.info.transaction_status == TransactionStatus.IDLE
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_card_that_keeps_moving_is_booked_under_its_lock(
+    alone: tuple[Till, str], db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    till, m = alone
+    booked = _moving_before_each_booking(monkeypatch, db, _spend_elsewhere(1_000))
+    out = till.spend(m, 2_000).result
+    misses = len(booked) - 1
+    assert booked == [False] * misses + [True] and misses >= 1
+    assert out.balance.total_fen == 10_000 - 1_000 * misses - 2_000
+    monkeypatch.undo()
+    _back_in_transaction_mode(till.db)
+    with till.db.engine.connect() as conn:
+        card = repo.read_card(conn, m, lock=False)
+        assert card is not None and card[1].total_fen == out.balance.total_fen
+        journal = "SELECT count(*) FROM stored_value_journal WHERE member_id = :m"
+        assert conn.execute(text(journal), {"m": m}).scalar_one() == 2
+
+
+def test_a_card_that_keeps_moving_is_refused_under_its_lock_and_nothing_is_written(
+    alone: tuple[Till, str], db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    till, m = alone
+    booked = _moving_before_each_booking(monkeypatch, db, _spend_elsewhere(4_000))
+    misses = 1 if is_sqlite(db.engine) else operations.OPTIMISTIC_ATTEMPTS
+    # enough for every card read without the lock, not for the one read under it
+    with pytest.raises(AppError) as refused:
+        till.spend(m, 10_000 - 4_000 * misses + 1_000)
+    assert refused.value.code == "insufficient_balance"
+    assert not any(booked)
+    monkeypatch.undo()
+    _back_in_transaction_mode(till.db)
+    with till.db.engine.connect() as conn:
+        journal = "SELECT operation FROM stored_value_journal WHERE member_id = :m"
+        assert list(conn.execute(text(journal), {"m": m}).scalars()) == ["top_up"]
+    till.spend(m, 500)  # the connection still works
+
+
+def test_an_attempt_refused_under_the_lock_replays_a_retry_of_it_that_committed_meanwhile(
+    till: Till, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two attempts with one key: the other one books while this one's card keeps moving;
+    this one, refused on the card it then locks, answers with the other's booking."""
+    if is_sqlite(db.engine):
+        pytest.skip("on SQLite an operation's transaction holds the database: no such race")
+    m = till.register().member_id
+    till.top_up(m, 10_000)
+    txn = "RACE-1"
+    done: list[Any] = []
+
+    def then(conn: Connection, member_id: str) -> None:
+        if done:  # the second miss: meanwhile the other attempt books
+            monkeypatch.setattr(repo, "book", book)
+            # from another process, which has turns of its own
+            monkeypatch.setattr(operations, "_turn_of", lambda _: threading.Lock())
+            done.append(till.spend(member_id, 8_000, txn=txn))
+        else:
+            _spend_elsewhere(100)(conn, member_id)
+            done.append(None)
+
+    book = repo.book
+    _moving_before_each_booking(monkeypatch, db, then)
+    answer = till.spend(m, 8_000, txn=txn)
+    other = done[-1]
+    assert not other.replayed and answer.replayed
+    assert answer.result == other.result
+    with db.engine.connect() as conn:
+        journal = "SELECT count(*) FROM stored_value_journal WHERE member_id = :m"
+        assert conn.execute(text(journal), {"m": m}).scalar_one() == 2

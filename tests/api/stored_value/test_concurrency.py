@@ -6,16 +6,28 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import text
 
 from api.db import Database
 from api.errors import AppError
 from api.log.service import LogService
+from api.stored_value import operations
 from tests.api.stored_value.till import (
     Till,
     member_balances_from_ledger,
     stored_member_balances,
 )
+
+
+@pytest.fixture(autouse=True, params=["one process", "a process each"])
+def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The racing threads as one server process, whose operations on a card take turns, or
+    each as its own process (turns of its own), so that the database alone keeps them apart."""
+    if request.param == "a process each":
+        monkeypatch.setattr(operations, "_turn_of", lambda _: threading.Lock())
+    return str(request.param)
+
 
 K = 24  # concurrent spends
 N = 9  # how many the balance covers
