@@ -71,13 +71,16 @@ class AlertEvent(Base):
 
 
 class CaseAllocation(Base):
-    """A case allotted to a dealer by a transfer from HQ: the denominator of diversion rates."""
+    """A case allotted to a dealer by a transfer from HQ: the denominator of diversion rates.
+
+    Replaced wholesale by every full run, so it has no index beyond its key (0703).
+    """
 
     __tablename__ = "compliance_allocations"
 
     case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     entry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    dealer_id: Mapped[str] = mapped_column(String(40), index=True)
+    dealer_id: Mapped[str] = mapped_column(String(40))
     region_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     gtin: Mapped[str] = mapped_column(String(14))
     allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
