@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from api import prepared
 from api.channel.admin_codes import enclosing
 from api.compliance.alerts import sources
 from api.compliance.alerts.dialect import Dialect
@@ -105,7 +106,7 @@ def may_change_findings(
     place_of: Callable[[sources.ScanRow], str | None],
 ) -> bool:
     """Whether the code's newest scan (highest id) can change a finding (module docstring)."""
-    rows = conn.execute(_facts(conn), {"code": code_id}).all()
+    rows = prepared.rows(conn, _facts(conn), {"code": code_id})
     scans = [r for r in rows if r[0] == "s"]
     if not scans:
         return False
