@@ -83,3 +83,20 @@ def mappings(conn: Connection, statement: ClauseElement, params: Params) -> list
     driver = conn.connection.driver_connection
     cursor = driver.cursor(row_factory=dict_row)  # type: ignore[union-attr]
     return list(cursor.execute(sql, values, prepare=True).fetchall())
+
+
+def pipelined(
+    conn: Connection, *statements: tuple[ClauseElement, Params]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of each of ``statements`` (PostgreSQL only), all sent in one psycopg pipeline:
+    one round trip (with the transaction's ``BEGIN`` if it has not gone yet); the server
+    still runs them one after the other, each with its own snapshot."""
+    driver = conn.connection.driver_connection
+    cursors = []
+    with driver.pipeline():  # type: ignore[union-attr]
+        for statement, params in statements:
+            sql, values = _driver_sql(conn, statement, params)
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor.execute(sql, values, prepare=True)
+            cursors.append(cursor)
+    return [list(c.fetchall()) for c in cursors]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     func,
     or_,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 
 from api import prepared
+from api.catalogue import service as catalogue
 from api.catalogue.models import PriceListItem
 from api.channel.models import Party
 from api.channel.repository import PartyRow
@@ -107,6 +109,8 @@ _BUYER_AND_CANDIDATES = (
     .with_for_update(of=_buyer)
 )
 _PARTY_FIELDS = tuple(c.name for c in _parties.c)
+# Rows become PartyRow positionally: its fields are the table's columns, in order.
+assert tuple(PartyRow.__dataclass_fields__) == _PARTY_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,39 +122,13 @@ class Candidates:
     levels: dict[tuple[str, str], stock.Level]
 
 
-def lock_buyer(
-    conn: Connection, buyer_id: str, gtins: Sequence[str]
-) -> tuple[PartyRow, Candidates] | None:
-    """Lock the buyer's row until the transaction ends (its orders are placed one at a time)
-    and, in the same round trip, read the candidate warehouses; None if there is no such party.
-    """
-    rows = prepared.rows(conn, _BUYER_AND_CANDIDATES, {"buyer_id": buyer_id, "gtins": list(gtins)})
-    if not rows:
-        return None
-    width = len(_PARTY_FIELDS)
-    buyer = PartyRow(**dict(zip(_PARTY_FIELDS, rows[0][:width], strict=True)))
-    warehouses: dict[str, PartyRow] = {}
-    levels: dict[tuple[str, str], stock.Level] = {}
-    for row in rows:
-        party_id = row[width]
-        if party_id is None:
-            continue
-        if party_id not in warehouses:
-            fields = row[width : 2 * width]
-            warehouses[party_id] = PartyRow(**dict(zip(_PARTY_FIELDS, fields, strict=True)))
-        gtin = row[2 * width]
-        if gtin is not None and row[2 * width + 1] is not None:
-            on_hand, reserved = map(int, row[2 * width + 1].split(","))
-            levels[(party_id, gtin)] = stock.Level(party_id, gtin, on_hand, reserved)
-    return buyer, Candidates(list(warehouses.values()), levels)
-
-
 @dataclass(frozen=True, slots=True)
 class PlacementContext:
     """What an order's buyer, lines and client key find in the database (read after the
     buyer's row is locked, so ``existing`` and ``open_total`` cannot change under us)."""
 
-    seller_id: str | None  # the given seller, or HQ's party id; None: there is no HQ yet
+    seller_id: str | None  # a store's dealer, or HQ's party id; None: there is no HQ yet
+    tier: str  # the buyer's price-list tier
     known: frozenset[str]  # GTINs of registered products among those asked for
     prices: dict[str, int]  # GTIN -> case price (fen) on the seller's list for the tier
     existing: str | None  # the order already placed with this client key
@@ -159,17 +137,21 @@ class PlacementContext:
 
 _products = Product.__table__
 _items = PriceListItem.__table__
-_seller = func.coalesce(
-    bindparam("seller_id", type_=String),
-    select(_parties.c.party_id)
+# A store buys from its dealer, a dealer from HQ (the first "hq" party; None: none yet).
+_seller = case(
+    (_buyer.c.kind == "store", _buyer.c.dealer_id),
+    else_=select(_parties.c.party_id)
     .where(_parties.c.kind == "hq")
     .order_by(_parties.c.party_id)
     .limit(1)
     .scalar_subquery(),
 )
+# Every tier's price of the wanted SKUs on the seller's list: the buyer's tier is picked in
+# Python (``catalogue.tier_of``), which keeps that rule in one place.
 _CONTEXT = (
     select(
         _products.c.gtin,
+        _items.c.tier,
         _items.c.case_price_fen,
         _seller.label("seller_id"),
         select(orders.c.order_id)
@@ -188,45 +170,71 @@ _CONTEXT = (
             _products, _products.c.gtin.in_(bindparam("gtins", expanding=True))
         ).outerjoin(
             _items,
-            and_(
-                _items.c.gtin == _products.c.gtin,
-                _items.c.seller_id == _seller,
-                _items.c.tier == bindparam("tier"),
-            ),
+            and_(_items.c.gtin == _products.c.gtin, _items.c.seller_id == _seller),
         )
     )
     .where(_buyer.c.party_id == bindparam("buyer_id"))
 )
 
 
-def placement_context(
-    conn: Connection,
-    *,
-    buyer_id: str,
-    client_key: str,
-    seller_id: str | None,
-    tier: str,
-    gtins: Sequence[str],
-) -> PlacementContext:
-    """One round trip: which GTINs exist, their prices, the seller (HQ when not given), an
-    order already placed under ``client_key`` and the buyer's open total."""
-    params = {
-        "buyer_id": buyer_id,
-        "client_key": client_key,
-        "seller_id": seller_id,
-        "tier": tier,
-        "gtins": list(gtins),
-    }
-    rows = prepared.rows(conn, _CONTEXT, params)
-    # Columns: gtin, case price, seller id, existing order id, open total.
-    first = rows[0]  # the buyer's row is there: the caller holds its lock
-    return PlacementContext(
-        seller_id=first[2],
-        known=frozenset(r[0] for r in rows if r[0] is not None),
-        prices={r[0]: int(r[1]) for r in rows if r[1] is not None},
-        existing=first[3],
-        open_total=int(first[4]),
+@dataclass(frozen=True, slots=True)
+class LockedBuyer:
+    """The buyer's row, locked, and what its order needs to know, read in one round trip."""
+
+    buyer: PartyRow
+    candidates: Candidates
+    context: PlacementContext
+
+
+def lock_buyer(
+    conn: Connection, buyer_id: str, client_key: str, gtins: Sequence[str]
+) -> LockedBuyer | None:
+    """Lock the buyer's row until the transaction ends (its orders are placed one at a time)
+    and read the candidate warehouses and the order's context; None if there is no such party.
+
+    On PostgreSQL both statements (and the transaction's BEGIN) go in one pipeline: one round
+    trip. They stay two statements: the context's snapshot is taken once the first holds the
+    lock, so ``existing`` and ``open_total`` cannot miss an order of the same buyer that
+    committed while we waited (a single statement would read them from before the wait).
+    """
+    gtins = list(gtins)
+    lock_params = {"buyer_id": buyer_id, "gtins": gtins}
+    context_params = {"buyer_id": buyer_id, "client_key": client_key, "gtins": gtins}
+    if conn.dialect.name == "postgresql":
+        rows, context_rows = prepared.pipelined(
+            conn, (_BUYER_AND_CANDIDATES, lock_params), (_CONTEXT, context_params)
+        )
+    else:
+        rows = prepared.rows(conn, _BUYER_AND_CANDIDATES, lock_params)
+        context_rows = prepared.rows(conn, _CONTEXT, context_params)
+    if not rows:
+        return None
+    width = len(_PARTY_FIELDS)
+    buyer = PartyRow(*rows[0][:width])
+    warehouses: dict[str, PartyRow] = {}
+    levels: dict[tuple[str, str], stock.Level] = {}
+    for row in rows:
+        party_id = row[width]
+        if party_id is None:
+            continue
+        if party_id not in warehouses:
+            warehouses[party_id] = PartyRow(*row[width : 2 * width])
+        gtin = row[2 * width]
+        if gtin is not None and row[2 * width + 1] is not None:
+            on_hand, reserved = map(int, row[2 * width + 1].split(","))
+            levels[(party_id, gtin)] = stock.Level(party_id, gtin, on_hand, reserved)
+    # Context columns: gtin, tier, case price, seller id, existing order id, open total.
+    first = context_rows[0]  # the buyer's row is there: we hold its lock
+    tier = catalogue.tier_of(buyer)
+    context = PlacementContext(
+        seller_id=first[3],
+        tier=tier,
+        known=frozenset(r[0] for r in context_rows if r[0] is not None),
+        prices={r[0]: int(r[2]) for r in context_rows if r[2] is not None and r[1] == tier},
+        existing=first[4],
+        open_total=int(first[5]),
     )
+    return LockedBuyer(buyer, Candidates(list(warehouses.values()), levels), context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,26 +247,33 @@ class Placement:
     allocations: list[dict[str, Any]]
 
 
-def insert_placement(conn: Connection, p: Placement) -> bool:
-    """Insert the order, its lines, first event and allocations (one statement on
-    PostgreSQL); False, with nothing written, if the buyer already used its client key.
+def insert_and_reserve(
+    conn: Connection, p: Placement, candidates: Sequence[str]
+) -> Reservation | None:
+    """Insert the order, its lines, first event and allocations, then reserve the
+    allocations' stock (:func:`reserve`); None, with the transaction to be rolled back, if
+    the buyer already used its client key.
 
-    This touches no stock row, so it runs before the reservation: the hot stock rows are
-    then locked only for the reservation itself and the commit."""
-    if conn.dialect.name != "postgresql":
-        if not insert_order(conn, **p.order):
-            return False
-        insert_lines(conn, p.lines)
-        conn.execute(events.insert(), [{"order_id": p.order["order_id"], **p.event}])
-        insert_allocations(conn, p.allocations)
-        return True
+    The insert touches no stock row, so it comes first: the hot stock rows are then locked
+    only for the reservation itself and the commit. On PostgreSQL the insert (one statement)
+    goes in the same pipeline as the reservation's first attempt: one round trip in the
+    usual case."""
+    if conn.dialect.name == "postgresql":
+        return _reserve_pg(conn, p.allocations, candidates, placement=p)
+    if not insert_order(conn, **p.order):
+        return None
+    insert_lines(conn, p.lines)
+    conn.execute(events.insert(), [{"order_id": p.order["order_id"], **p.event}])
+    insert_allocations(conn, p.allocations)
+    return reserve(conn, p.allocations, candidates)
+
+
+def _insert_params(p: Placement) -> dict[str, Any]:
     params: dict[str, Any] = {f"o_{c}": p.order[c] for c in _ORDER_COLUMNS}
     params["lines"] = _json([{c: ln[c] for c in _LINE_COLUMNS} for ln in p.lines])
     params["allocations"] = _json([{c: a[c] for c in _ALLOCATION_COLUMNS} for a in p.allocations])
     params |= {f"e_{k}": p.event[k] for k in ("state", "actor", "note", "at")}
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    row = cursor.execute(_INSERT_PG, params, prepare=True).fetchone()
-    return bool(row and row[0])
+    return params
 
 
 def replace_allocations(conn: Connection, order_id: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -299,9 +314,11 @@ def reserve(
     sure, since they stay locked until commit. Elsewhere (SQLite, whose ``BEGIN IMMEDIATE``
     already holds the database's write lock) the same as a read and conditional updates.
     """
-    gtins = sorted({t["gtin"] for t in takes})
     if conn.dialect.name == "postgresql":
-        return _reserve_pg(conn, takes, candidates, gtins)
+        reservation = _reserve_pg(conn, takes, candidates)
+        assert reservation is not None  # no placement to insert
+        return reservation
+    gtins = sorted({t["gtin"] for t in takes})
     stripes = stock.read_stripes(conn, candidates, gtins, lock=False)
     levels = stock.summed(stripes)
     for t in takes:
@@ -312,8 +329,14 @@ def reserve(
 
 
 def _reserve_pg(
-    conn: Connection, takes: Sequence[dict[str, Any]], candidates: Sequence[str], gtins: list[str]
-) -> Reservation:
+    conn: Connection,
+    takes: Sequence[dict[str, Any]],
+    candidates: Sequence[str],
+    placement: Placement | None = None,
+) -> Reservation | None:
+    """:func:`reserve` on PostgreSQL, after inserting ``placement`` (if given) in the first
+    attempt's pipeline; None if that insert found the client key used."""
+    gtins = sorted({t["gtin"] for t in takes})
     driver = conn.connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
     params = {
@@ -334,9 +357,16 @@ def _reserve_pg(
             row = cursor.execute(attempt, params, prepare=True).fetchone()
         else:
             with driver.pipeline():  # type: ignore[union-attr]
+                if placement is not None:
+                    inserted = driver.cursor()  # type: ignore[union-attr]
+                    inserted.execute(_INSERT_PG, _insert_params(placement), prepare=True)
                 cursor.execute(_SAVEPOINT)
                 cursor.execute(attempt, params, prepare=True)
                 row = cursor.fetchone()
+            if placement is not None:
+                placed = inserted.fetchone()
+                if not (placed and placed[0]):
+                    return None
         assert row is not None
         if row[0]:
             return Reservation(True, int(row[1]), frozenset(), {}, [])

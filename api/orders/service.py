@@ -62,10 +62,10 @@ def place(
     """Place an order; returns it and whether it is new (False: a repeat of ``client_key``).
 
     Everything happens in the caller's transaction: a refusal at any step leaves nothing.
-    Four statements on PostgreSQL: lock the buyer (reading the candidate warehouses' stock in
-    the same round trip), read the lines' context, write the order's rows, and reserve its
-    stock on one stripe per allocation (more, and a new plan for the short lines, only when
-    other orders hold or took the planned stock first).
+    Two round trips before the commit on PostgreSQL: lock the buyer (reading the candidate
+    warehouses' stock in the same statement) and read the lines' context; then write the
+    order's rows and reserve its stock on one stripe per allocation (more, and a new plan for
+    the short lines, only when other orders hold or took the planned stock first).
     """
     # Locking the buyer's row serialises its own concurrent orders: the credit check below and
     # the client-key check cannot race each other.
@@ -73,10 +73,10 @@ def place(
         wanted, bad_line = _normalise_lines(body), None
     except Unprocessable as exc:  # said after who may order for whom, as before
         wanted, bad_line = [], exc
-    locked = placing.lock_buyer(conn, body.buyer_id, [g for g, _ in wanted])
-    if locked is None or locked[0].kind not in ("dealer", "store"):
+    locked = placing.lock_buyer(conn, body.buyer_id, body.client_key, [g for g, _ in wanted])
+    if locked is None or locked.buyer.kind not in ("dealer", "store"):
         raise NotFound(f"no dealer or store {body.buyer_id!r} to order for")
-    buyer, candidates = locked
+    buyer, candidates, context = locked.buyer, locked.candidates, locked.context
     _check_buyer(principal, buyer)
     if bad_line is not None:
         raise bad_line
@@ -85,17 +85,9 @@ def place(
             {"ship_to": body.ship_to_id, "note": body.note, "lines": [list(x) for x in wanted]}
         )
     ).digest()
-    # A store buys from its dealer; a dealer from HQ, whose id the context query finds.
+    # A store buys from its dealer (the context read its prices), a dealer from HQ.
     store_seller = _store_seller(conn, buyer) if buyer.kind == "store" else None
-    tier = catalogue.tier_of(buyer)
-    context = placing.placement_context(
-        conn,
-        buyer_id=buyer.party_id,
-        client_key=body.client_key,
-        seller_id=None if store_seller is None else store_seller.party_id,
-        tier=tier,
-        gtins=[g for g, _ in wanted],
-    )
+    tier = context.tier
     for n, (gtin, _) in enumerate(wanted, 1):
         if gtin not in context.known:
             given = body.lines[n - 1].gtin
@@ -188,13 +180,13 @@ def place(
     # answer built before any stock row is touched, so those stay locked only for the
     # reservation and the commit.
     alloc_rows = plan(candidates.levels)
+    answer = _placed(header, body.note, line_rows, event, alloc_rows)
     placement = placing.Placement(header, line_rows, event, alloc_rows)
-    if not placing.insert_placement(conn, placement):
+    sources_ids = [w.party_id for w in sources]
+    reservation = placing.insert_and_reserve(conn, placement, sources_ids)
+    if reservation is None:
         # Cannot happen while the buyer's row lock serialises its orders.
         raise ClientKeyReused(f"client_key {body.client_key!r} is being used right now")
-    answer = _placed(header, body.note, line_rows, event, alloc_rows)
-    sources_ids = [w.party_id for w in sources]
-    reservation = placing.reserve(conn, alloc_rows, sources_ids)
     reserved = reservation.reserved_cases
     if not reservation.fits:
         # Another order took that stock first. The short SKUs' stripes came back locked by

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import bindparam, select, text
 
 from api import prepared
@@ -79,3 +80,17 @@ def test_on_postgresql_they_are_prepared_on_the_server(db: Database) -> None:
         arrays = text("SELECT CAST(:xs AS int8[]) AS xs")
         assert prepared.rows(conn, arrays, {"xs": [1, 2]}) == [([1, 2],)]
     assert mine == 1
+
+
+def test_a_pipeline_gives_each_statements_rows(db: Database) -> None:
+    if is_sqlite(db.engine):
+        pytest.skip("psycopg's pipeline: PostgreSQL only")
+    _checkpoints(db)
+    smallest = select(checkpoints.c.tree_size).order_by(checkpoints.c.tree_size).limit(1)
+    with db.engine.begin() as conn:
+        first, second = prepared.pipelined(
+            conn, (_BY_SIZES, {"sizes": [1, 2, 5], "least": 2}), (smallest, {})
+        )
+        assert first == prepared.rows(conn, _BY_SIZES, {"sizes": [1, 2, 5], "least": 2})
+    assert [r[0] for r in first] == [5, 2]
+    assert second == [(1,)]

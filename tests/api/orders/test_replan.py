@@ -21,9 +21,10 @@ def _central_seems_to_have_ten(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> N
     central = shop.world.ids["WH-CENTRAL"]
 
     def stale(*args: Any) -> Any:
-        buyer, found = real(*args)
+        locked = real(*args)
+        found = locked.candidates
         levels = {**found.levels, (central, shop.sku1): Level(central, shop.sku1, 10, 0)}
-        return buyer, dataclasses.replace(found, levels=levels)
+        return dataclasses.replace(locked, candidates=dataclasses.replace(found, levels=levels))
 
     monkeypatch.setattr(placing, "lock_buyer", stale)
 
