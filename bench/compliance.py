@@ -13,8 +13,7 @@ then:
   phone (the common case), and its detection (``detect_for_scan``: the screen, and the whole
   case judged when the screen says the scan matters) is timed, next to a primary-key select
   on the same connection. The scan's own insert is traceability's cost and not counted; each
-  call commits, as the lookup does (a rollback would discard the connection's prepared
-  statements, so every call would plan its statements again).
+  call commits, as the lookup does.
 
 ``--scans 10000000`` is the issue's size (about 3.5 M cases; loading takes a while).
 """
@@ -158,9 +157,8 @@ def _incremental(engine: Any, scans: int) -> tuple[list[float], list[float], int
             started = time.perf_counter()
             conn.execute(text("SELECT * FROM trace_codes WHERE id = :c"), {"c": code_id}).all()
             reads.append(time.perf_counter() - started)
-            # Committed, as the lookup that records a scan commits: psycopg discards every
-            # statement it prepared on the connection at a ROLLBACK, so rolled-back calls
-            # would each plan every statement afresh, which no committed lookup does.
+            # Committed, as the lookup that records a scan commits (its connections keep
+            # their prepared statements either way: api/pg_prepared.py).
             tx.commit()
     return calls, reads, judged
 
