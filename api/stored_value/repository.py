@@ -15,7 +15,8 @@ commit run.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -651,16 +652,11 @@ def lock_card(conn: Connection, member_id: str) -> CardRow | None:
     transaction and lock the member's account row in it, ``BEGIN`` and the locked read sent
     together (one round trip); the card as it is now. The next :func:`book` on ``conn``
     commits the transaction in its own round trip; :func:`release_card` rolls it back."""
-    cursor = _cursor(conn)
     params = {**_LOCK_CARD_CONSTANTS, "member_id": member_id}
-    try:
-        with cursor.connection.pipeline():
-            cursor.execute("BEGIN")
-            cursor.execute(_LOCK_CARD_SQL, params)
-            row = cursor.fetchone()
-    except psycopg.Error as exc:
-        release_card(conn)
-        raise DBAPIError.instance(_LOCK_CARD_SQL, params, exc, psycopg.Error) from exc
+    with _pipelined_on_card(conn, _LOCK_CARD_SQL, params) as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute(_LOCK_CARD_SQL, params)
+        row = cursor.fetchone()
     conn.connection.info[_LOCKED] = True
     return None if row is None else _card_row(row)
 
@@ -668,17 +664,28 @@ def lock_card(conn: Connection, member_id: str) -> CardRow | None:
 def _book_and_commit(conn: Connection, params: dict[str, Any]) -> tuple[Any, ...]:
     """The booking statement and ``COMMIT``, sent together, in the transaction lock_card
     began; rolled back if the booking fails."""
+    with _pipelined_on_card(conn, _BOOK_SQL, params) as cursor:
+        cursor.execute(_BOOK_SQL, params)
+        cursor.connection.execute("COMMIT")
+        row = cursor.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+@contextmanager
+def _pipelined_on_card(
+    conn: Connection, sql: str, params: Mapping[str, Any]
+) -> Iterator[psycopg.Cursor[Any]]:
+    """The cursor, in a psycopg pipeline, for the statements of a card lock_card holds (or is
+    about to): on a server error the transaction is rolled back and the error raised as
+    SQLAlchemy's, naming ``sql``, as a statement run through SQLAlchemy would raise it."""
     cursor = _cursor(conn)
     try:
         with cursor.connection.pipeline():
-            cursor.execute(_BOOK_SQL, params)
-            cursor.connection.execute("COMMIT")
-            row = cursor.fetchone()
+            yield cursor
     except psycopg.Error as exc:
         release_card(conn)
-        raise DBAPIError.instance(_BOOK_SQL, params, exc, psycopg.Error) from exc
-    assert row is not None
-    return tuple(row)
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
 
 def release_card(conn: Connection) -> None:
