@@ -33,6 +33,22 @@ _PROOFS = TTLCache[tuple[bytes, int], tuple[str, ...]](ttl_s=FOREVER, max_items=
 
 
 @dataclass(frozen=True, slots=True)
+class _Shown:
+    """A sequenced entry's fields as an answer shows them: fixed once it is sequenced, and
+    shared by every answer that shows it (a lot's entries by all its bottles, a case's
+    packing by its six)."""
+
+    ts: str
+    payload: dict[str, object]
+    data: str
+    leaf_hash: str
+    chain_hash: str
+
+
+_SHOWN = TTLCache[tuple[str, str], _Shown](ttl_s=FOREVER, max_items=20_000)
+
+
+@dataclass(frozen=True, slots=True)
 class Wanted:
     """An entry to show: its id, its role, and optionally a list-membership proof."""
 
@@ -65,6 +81,7 @@ def prove(
     # One anchor for the answer: the earliest confirmed one covering its newest entry covers
     # every entry shown (an anchored checkpoint's tree holds all entries below its size).
     anchor = anchors.anchor_for(conn, max(shown), root) if shown else None
+    url = engine_key(conn)
     out: list[ProvenEntry] = []
     for w in wanted:
         e = stored.get(w.entry_id)
@@ -88,17 +105,18 @@ def prove(
             )
             continue
         proof = proofs.get(e.seq)
+        shown = _shown(url, e)
         out.append(
             ProvenEntry(
                 role=w.role,
                 seq=e.seq,
                 id=e.entry_id,
                 kind=e.kind,
-                ts=format_ts(e.ts),
-                payload=json.loads(e.data)["payload"],
-                data=base64.b64encode(e.data).decode(),
-                leaf_hash=e.leaf_hash.hex(),
-                chain_hash=e.chain_hash.hex(),
+                ts=shown.ts,
+                payload=shown.payload,
+                data=shown.data,
+                leaf_hash=shown.leaf_hash,
+                chain_hash=shown.chain_hash,
                 tree_size=size if proof is not None else None,
                 proof=list(proof) if proof is not None else None,
                 status="proven" if proof is not None else "pending",
@@ -117,6 +135,21 @@ def prove(
         else None
     )
     return out, checkpoint
+
+
+def _shown(url: str, e: repo.StoredEntry) -> _Shown:
+    key = (url, e.entry_id)
+    shown = _SHOWN.get(key)
+    if shown is None:
+        shown = _Shown(
+            format_ts(e.ts),
+            json.loads(e.data)["payload"],
+            base64.b64encode(e.data).decode(),
+            e.leaf_hash.hex(),
+            e.chain_hash.hex(),
+        )
+        _SHOWN.put(key, shown)
+    return shown
 
 
 def _entries(
