@@ -73,11 +73,13 @@ class LogService:
         return self.publisher.publish()
 
     def close(self) -> None:
-        self.sequencer.close()
+        """Stop the worker (letting a relay in progress finish), then the sequencer. Entries
+        still staged stay in the outbox for the next start to relay."""
         self._stop.set()
         self._wake.set()
         if self._worker is not None:
             self._worker.join()
+        self.sequencer.close()
 
     def wake(self) -> None:
         """Ask the worker to relay, integrate and publish now (after a domain commit)."""
@@ -92,6 +94,8 @@ class LogService:
         while not self._stop.is_set():
             self._wake.wait(timeout=self._interval)
             self._wake.clear()
+            if self._stop.is_set():
+                break
             try:
                 self.relay()
                 self.integrator.integrate()

@@ -74,3 +74,22 @@ def test_background_worker_sweeps_the_outbox(
             assert repo.log_size(conn) == 1
     finally:
         service.close()
+
+
+def test_closing_stops_the_worker_quietly_and_keeps_what_is_staged(
+    db: Database, settings: Settings, signer: NoteSigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet = settings.model_copy(update={"checkpoint_interval_s": 3600.0})
+    service = LogService(db, quiet, signer, background=True)
+    with db.engine.begin() as conn:
+        stage_entry(conn, "test.entry", {"n": 1})
+    # The worker wakes for the close with an entry waiting; it used to relay it into the
+    # sequencer the close had already shut, and log the failure.
+    service.close()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert outbox_size(db) == 1  # left staged for the next start
+    again = LogService(db, quiet, signer, background=False)
+    try:
+        assert [r.seq for r in again.relay()] == [0]
+    finally:
+        again.close()
