@@ -12,6 +12,11 @@ from api.config import Settings
 from api.db import Database
 from api.log.service import LogService
 
+BIGINT_MAX = 2**63 - 1
+"""The largest number a BIGINT column holds (a seq, a tree size, an id): path and query numbers
+are bounded by it, so a larger one is refused with a 422 that names the bound instead of
+failing in the database driver."""
+
 
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.channel.timestamps import LocalTime
 
@@ -69,6 +69,17 @@ class DealerPatch(Strict):
     credit_limit_fen: int | None = Field(default=None, ge=0, le=10**15)
     share_permille: int | None = Field(default=None, ge=0, le=1000)
     authorized_region_ids: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> DealerPatch:
+        """A field left out keeps its value; none of them can be cleared, so a ``null`` is
+        refused by name rather than written."""
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(
+                f"{', '.join(nulls)} cannot be null: leave a field out to keep its value"
+            )
+        return self
 
 
 class DealerOut(BaseModel):

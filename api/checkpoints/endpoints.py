@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from api.auth.dependencies import require_role
 from api.auth.service import Principal, Role
-from api.deps import get_conn, get_log
+from api.deps import BIGINT_MAX, get_conn, get_log
 from api.errors import NotFound
 from api.log import repository as repo
 from api.log.service import LogService
@@ -35,7 +35,7 @@ def verifier_key(log: LogService = Depends(get_log)) -> PlainTextResponse:
 
 @router.get("/checkpoints", response_class=PlainTextResponse, summary="Checkpoint by tree size")
 def by_size(
-    size: int = Query(ge=0), conn: Connection = Depends(get_conn, scope="function")
+    size: int = Query(ge=0, le=BIGINT_MAX), conn: Connection = Depends(get_conn, scope="function")
 ) -> PlainTextResponse:
     cp = repo.checkpoint_at(conn, size)
     if cp is None:

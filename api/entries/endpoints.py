@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.auth.dependencies import require_role
 from api.auth.service import Principal, Role
 from api.config import Settings
-from api.deps import get_app_settings, get_conn, get_log
+from api.deps import BIGINT_MAX, get_app_settings, get_conn, get_log
 from api.entries import service
 from api.entries.schemas import AppendedEntry, AppendResult, EntryOut, ProofOut
 from api.errors import AppError
@@ -117,7 +117,7 @@ async def append_entries(
 
 @router.get("/entries/{seq}", response_model=EntryOut, summary="One entry, optionally with proof")
 def get_entry(
-    seq: int,
+    seq: int = Path(ge=0, le=BIGINT_MAX),
     proof: bool = Query(False, description="include an inclusion proof to the latest checkpoint"),
     conn: Connection = Depends(get_conn, scope="function"),
 ) -> EntryOut:
@@ -126,8 +126,8 @@ def get_entry(
 
 @router.get("/proofs/inclusion", response_model=ProofOut, summary="Inclusion proof")
 def inclusion(
-    seq: int = Query(ge=0),
-    size: int = Query(ge=1),
+    seq: int = Query(ge=0, le=BIGINT_MAX),
+    size: int = Query(ge=1, le=BIGINT_MAX),
     conn: Connection = Depends(get_conn, scope="function"),
 ) -> ProofOut:
     return ProofOut(proof=[h.hex() for h in service.inclusion_proof(conn, seq, size)])
@@ -135,8 +135,8 @@ def inclusion(
 
 @router.get("/proofs/consistency", response_model=ProofOut, summary="Consistency proof")
 def consistency(
-    first: int = Query(ge=1),
-    second: int = Query(ge=1),
+    first: int = Query(ge=1, le=BIGINT_MAX),
+    second: int = Query(ge=1, le=BIGINT_MAX),
     conn: Connection = Depends(get_conn, scope="function"),
 ) -> ProofOut:
     return ProofOut(proof=[h.hex() for h in service.consistency_proof(conn, first, second)])

@@ -14,7 +14,7 @@ from api.auth.dependencies import require_role
 from api.auth.service import Principal, Role
 from api.config import Settings
 from api.db import Database
-from api.deps import get_app_settings, get_conn, get_db
+from api.deps import BIGINT_MAX, get_app_settings, get_conn, get_db
 from api.trace import common
 from api.trace.codes import custody, labels, qr, service
 from api.trace.codes import repository as repo
@@ -182,7 +182,7 @@ def list_codes(
     state: CodeState | None = None,
     kind: service.CodeKind | None = None,
     limit: int = Query(100, ge=1, le=10_000),
-    after: int = Query(0, ge=0, description="continue after this internal position"),
+    after: int = Query(0, ge=0, le=BIGINT_MAX, description="continue after this internal position"),
     _: Principal = writer,
     conn: Connection = Depends(get_conn, scope="function"),
     settings: Settings = Depends(get_app_settings),

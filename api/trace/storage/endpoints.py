@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection
 
 from api.auth.dependencies import require_role
 from api.auth.service import Principal, Role
-from api.deps import get_conn, get_log
+from api.deps import BIGINT_MAX, get_conn, get_log
 from api.entries.endpoints import BodyTooLarge
 from api.log.service import LogService
 from api.trace.deps import write_conn
@@ -120,7 +120,9 @@ def seal(
 
 @router.get("/readings/{reading_id}/proof", summary="A raw reading with its proofs")
 def reading_proof(
-    reading_id: int, request: Request, conn: Connection = Depends(get_conn, scope="function")
+    request: Request,
+    reading_id: int = Path(ge=1, le=BIGINT_MAX),
+    conn: Connection = Depends(get_conn, scope="function"),
 ) -> dict[str, Any]:
     """The reading, its membership proof in its hour's Merkle root, and the hourly entry's
     inclusion proof against the latest checkpoint."""

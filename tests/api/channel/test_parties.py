@@ -98,6 +98,16 @@ def test_only_hq_changes_terms(world: World) -> None:
     assert set(r.json()["authorized_region_ids"]) == {world.ids["R-SC"], world.ids["R-GZ"]}
 
 
+def test_a_null_in_a_dealer_patch_is_refused_by_name(world: World) -> None:
+    path = f"/v1/dealers/{world.ids['D-A']}"
+    r = world.patch("hq", path, {"name": None, "share_permille": 40})
+    assert r.status_code == 422, r.text  # used to write NULL into a NOT NULL column: a 500
+    assert "name cannot be null" in r.json()["error"]["message"]
+    assert world.patch("hq", path, {"tier": None}).status_code == 422
+    kept = world.get("hq", path).json()
+    assert kept["name"] and kept["share_permille"] != 40  # nothing of the refused patch landed
+
+
 def test_stores_lie_in_their_dealers_regions(world: World) -> None:
     path = f"/v1/dealers/{world.ids['D-A']}/stores"
     body = {"code": "S-A9", "name": "宽窄巷子店", "location": location("510105")}

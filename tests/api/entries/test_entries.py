@@ -125,6 +125,24 @@ def test_unknown_seq_is_404(client: TestClient) -> None:
     assert client.get("/v1/entries/abc").status_code == 422
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/entries/{2**63}",
+        f"/v1/entries/{2**80}?proof=true",
+        f"/v1/proofs/inclusion?seq={2**63}&size=1",
+        f"/v1/proofs/consistency?first=1&second={2**64}",
+        f"/v1/checkpoints?size={2**63}",
+    ],
+)
+def test_numbers_beyond_the_database_are_refused_by_name(client: TestClient, path: str) -> None:
+    # Used to reach the driver and fail there (500): SQLite's and PostgreSQL's integers end at
+    # 2**63 - 1.
+    r = client.get(path)
+    assert r.status_code == 422, r.text
+    assert str(2**63 - 1) in r.text
+
+
 def test_proofs_verify_against_signed_checkpoint(writer: TestClient, signer: NoteSigner) -> None:
     writer.post("/v1/entries", json=[entry(n=i) for i in range(13)])
     note = wait_for_checkpoint(writer, 13)

@@ -97,3 +97,10 @@ def test_bad_readings_are_refused_whole(admin: TestClient) -> None:
         assert words in response.json()["error"]["message"]
     wrong = admin.post("/v1/storage/readings", content="x", headers={"Content-Type": "text/plain"})
     assert wrong.status_code == 415
+
+
+def test_a_reading_id_beyond_the_database_is_refused(admin: TestClient) -> None:
+    r = admin.get(f"/v1/storage/readings/{2**64}/proof")
+    assert r.status_code == 422, r.text
+    assert admin.get("/v1/storage/readings/0/proof").status_code == 422
+    assert admin.get(f"/v1/codes?after={2**63}").status_code == 422
