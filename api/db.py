@@ -8,16 +8,16 @@ writer engine so a writer takes the database's write lock before it reads the lo
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 import psycopg
 from psycopg import pq
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.pg_prepared import keep_prepared_on_rollback
@@ -36,6 +36,27 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 _ENGINE_KEYS: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Many rows of one shape (the keys of the first) in the caller's transaction; on
+    PostgreSQL by ``COPY``, since ``executemany`` builds every row's parameters through
+    SQLAlchemy first. A duplicate key raises SQLAlchemy's ``IntegrityError`` either way, as an
+    ``INSERT`` would."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), list(rows))
+        return
+    names = list(rows[0])
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[n] for n in names])
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(statement, None, exc) from exc
 
 
 def engine_key(conn: Connection) -> str:

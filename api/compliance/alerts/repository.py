@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-import psycopg
 from sqlalchemy import Connection, Table, delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from api.compliance.alerts.models import Alert, AlertEvent, CaseAllocation, DetectionRun
+from api.db import insert_rows
 from api.log.repository import as_utc
 
 alerts = cast(Table, Alert.__table__)
@@ -85,27 +84,8 @@ def insert_alerts(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """New alerts, each with its first event (``raised``, number 1)."""
     if not rows:
         return
-    _insert(conn, alerts, [_stored({k: v for k, v in r.items() if k != "event"}) for r in rows])
-    _insert(conn, events, [{"alert_id": r["alert_id"], "n": 1, **r["event"]} for r in rows])
-
-
-def _insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Many rows of one shape; on PostgreSQL by COPY (a batch run raises thousands of alerts,
-    and ``executemany`` built every row's parameters through SQLAlchemy first)."""
-    if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(rows))
-        return
-    names = list(rows[0])
-    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[n] for n in names])
-    except psycopg.IntegrityError as exc:
-        # As an INSERT through SQLAlchemy would raise it: a scan's hook catches it when a
-        # concurrent scan raised the same alert first.
-        raise IntegrityError(statement, None, exc) from exc
+    insert_rows(conn, alerts, [_stored({k: v for k, v in r.items() if k != "event"}) for r in rows])
+    insert_rows(conn, events, [{"alert_id": r["alert_id"], "n": 1, **r["event"]} for r in rows])
 
 
 def update_alert(conn: Connection, alert_id: str, **values: Any) -> None:
