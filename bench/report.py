@@ -110,6 +110,7 @@ def render(title: str, notes: Sequence[str], rows: Sequence[Row]) -> None:
         )
     console = Console()
     if not console.is_terminal:
-        # Piped into a file or a CI log: wide enough for one line per figure.
-        console = Console(width=220)
+        # Piped into a file or a CI log: as wide as the table needs (it does not expand),
+        # one line per figure and nothing cut short.
+        console = Console(width=1000)
     console.print(table)
