@@ -270,7 +270,7 @@ def insert_and_reserve(
 
 def _insert_params(p: Placement) -> dict[str, Any]:
     params: dict[str, Any] = {f"o_{c}": p.order[c] for c in _ORDER_COLUMNS}
-    params["lines"] = _json([{c: ln[c] for c in _LINE_COLUMNS} for ln in p.lines])
+    params["lines"] = _json([{c: ln[c] for c in LINE_COLUMNS} for ln in p.lines])
     params["allocations"] = _json([{c: a[c] for c in _ALLOCATION_COLUMNS} for a in p.allocations])
     params |= {f"e_{k}": p.event[k] for k in ("state", "actor", "note", "at")}
     return params
@@ -427,7 +427,8 @@ def reserve_locked(
 
 
 _ORDER_COLUMNS = tuple(c.name for c in orders.c)
-_LINE_COLUMNS = ("line_no", "gtin", "cases", "case_price_fen", "amount_fen")
+# A line's columns besides its order_id (also the fields of its answer, OrderLineOut).
+LINE_COLUMNS = ("line_no", "gtin", "cases", "case_price_fen", "amount_fen")
 _TAKE_COLUMNS = ("warehouse_id", "gtin", "n")
 _LINE_TYPES = ("int2", "text", "int4", "int8", "int8")
 _ALLOCATION_COLUMNS = (
@@ -463,8 +464,8 @@ WITH placed AS (
     ON CONFLICT (buyer_id, client_key) DO NOTHING
     RETURNING order_id
 ), order_lines AS (
-    INSERT INTO {lines.name} (order_id, {", ".join(_LINE_COLUMNS)})
-    SELECT placed.order_id, x.* FROM placed, {_recordset("lines", _LINE_COLUMNS, _LINE_TYPES)}
+    INSERT INTO {lines.name} (order_id, {", ".join(LINE_COLUMNS)})
+    SELECT placed.order_id, x.* FROM placed, {_recordset("lines", LINE_COLUMNS, _LINE_TYPES)}
 ), first_event AS (
     INSERT INTO {events.name} (order_id, state, actor, note, at)
     SELECT placed.order_id, %(e_state)s, %(e_actor)s, %(e_note)s, %(e_at)s FROM placed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 
@@ -43,6 +44,18 @@ class ClientKeyReused(Conflict):
 
 RESERVED = "stock reserved"
 ALLOCATION_FIELDS = ("warehouse_id", "cases", "reserved", "rule", "distance_m", "reason")
+# OrderSummary's fields other than ``id``, named as in the order's row.
+SUMMARY_FIELDS = (
+    "kind",
+    "state",
+    "buyer_id",
+    "seller_id",
+    "ship_to_id",
+    "client_key",
+    "total_fen",
+    "created_at",
+    "updated_at",
+)
 
 
 def new_order_id() -> str:
@@ -212,23 +225,23 @@ def _placed(
     event: dict[str, Any],
     alloc_rows: list[dict[str, Any]],
 ) -> OrderOut:
-    """A new order as written (no read-back: this is built while nothing is locked)."""
-    return OrderOut(
-        **summary(OrderRow(**header)).model_dump(),
-        note=note,
-        lines=[
-            OrderLineOut(
-                **{k: v for k, v in ln.items() if k != "order_id"},
-                allocations=[
-                    AllocationOut(**{k: a[k] for k in ALLOCATION_FIELDS})
-                    for a in alloc_rows
-                    if a["line_no"] == ln["line_no"]
-                ],
-            )
-            for ln in line_rows
-        ],
-        history=[OrderEventOut(**event)],
-        shipment_ids=[],
+    """A new order as written (no read-back: this is built while nothing is locked), validated
+    in one pass from plain dicts rather than model by model."""
+    by_line: dict[int, list[dict[str, Any]]] = {ln["line_no"]: [] for ln in line_rows}
+    for a in alloc_rows:
+        by_line[a["line_no"]].append({k: a[k] for k in ALLOCATION_FIELDS})
+    return OrderOut.model_validate(
+        {
+            "id": header["order_id"],
+            **{k: header[k] for k in SUMMARY_FIELDS},
+            "note": note,
+            "lines": [
+                {**{k: ln[k] for k in placing.LINE_COLUMNS}, "allocations": by_line[ln["line_no"]]}
+                for ln in line_rows
+            ],
+            "history": [event],
+            "shipment_ids": [],
+        }
     )
 
 
@@ -259,6 +272,11 @@ def _check_buyer(principal: Principal, buyer: PartyRow) -> None:
         )
 
 
+# A catalogue's few thousand GTINs, each checked (length, digits, check digit) once per process
+# rather than once per order line; a bad one raises every time, as exceptions are not cached.
+_gtin = lru_cache(maxsize=4096)(parse_gtin)
+
+
 def _normalise_lines(body: OrderIn) -> list[tuple[str, int]]:
     """The lines as (14-digit GTIN, cases); whether each GTIN is registered is checked with
     the order's other reads."""
@@ -266,7 +284,7 @@ def _normalise_lines(body: OrderIn) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for n, line in enumerate(body.lines, 1):
         try:
-            gtin = parse_gtin(line.gtin)
+            gtin = _gtin(line.gtin)
         except Unprocessable as exc:
             raise type(exc)(f"line {n}: {exc.message}", code=exc.code) from None
         if gtin in seen:
