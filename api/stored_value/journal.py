@@ -45,16 +45,15 @@ class JournalEntry:
         if sum(line.amount_fen for line in self.lines) != 0:
             raise UnbalancedEntry(f"{self.operation} postings do not sum to zero: {self.lines}")
 
-    def member_change(self, member_id: str) -> tuple[int, int]:
-        """The change of the member's principal and bonus: their accounts' credits."""
+    def member_change(self, card: Card) -> tuple[int, int]:
+        """The change of the card's principal and bonus: their accounts' credits."""
+        principal_account, bonus_account = card.principal(), card.bonus()
         principal = bonus = 0
         for line in self.lines:
-            parsed = accounts.parse(line.account)
-            if parsed.member == member_id:
-                if parsed.part == "principal":
-                    principal -= line.amount_fen
-                else:
-                    bonus -= line.amount_fen
+            if line.account == principal_account:
+                principal -= line.amount_fen
+            elif line.account == bonus_account:
+                bonus -= line.amount_fen
         return principal, bonus
 
     def as_payload(self) -> list[dict[str, object]]:

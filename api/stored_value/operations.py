@@ -130,18 +130,20 @@ class Desk:
         locked first, then the key: a concurrent attempt with the same key held the card, so
         it has committed by now."""
         if not autocommits(self.conn):
-            return self._settle(member_id, decide)
+            return self._settle(member_id, decide, autocommitting=False)
         with _turn_of(member_id):
-            return self._settle(member_id, decide)
+            return self._settle(member_id, decide, autocommitting=True)
 
-    def _settle(self, member_id: str, decide: Decide) -> Replayable[OperationOut]:
+    def _settle(
+        self, member_id: str, decide: Decide, *, autocommitting: bool
+    ) -> Replayable[OperationOut]:
         conn = self.conn
-        optimistic = autocommits(conn) or is_sqlite(conn)
+        optimistic = autocommitting or is_sqlite(conn)
         # Without a transaction a moved card is decided on again: cheaper than a transaction
         # that holds the hot row's lock across round trips, unless the card keeps moving.
         newer: CardRow | None = None  # a later card than the last decision's, from its booking
         read: CardRow | None
-        for _ in range(OPTIMISTIC_ATTEMPTS if autocommits(conn) else 1):
+        for _ in range(OPTIMISTIC_ATTEMPTS if autocommitting else 1):
             if newer is not None:
                 read = newer
             else:
@@ -158,7 +160,7 @@ class Desk:
             except CardMoved as moved:
                 seen = moved.card
                 newer = seen if seen is not None and seen[1].version > account.version else None
-        if autocommits(conn):
+        if autocommitting:
             return self._locked(member_id, decide)
         return _created(decide(*self.card(member_id, lock=True)))
 
@@ -225,7 +227,7 @@ class Desk:
         request's key with its answer, provided the account is still as read (else
         :class:`CardMoved`)."""
         counter = self.counter
-        principal, bonus = entry.member_change(member.member_id)
+        principal, bonus = entry.member_change(self._card(member))
         debit = entry.operation in (Operation.SPEND, Operation.CASH_REFUND)
         journal_id = str(uuid.uuid4())
         day = counter.business_day

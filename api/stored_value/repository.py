@@ -380,6 +380,12 @@ def _names(table: Table, prefix: str = "") -> str:
     return ", ".join(f"{prefix}{c.name}" for c in table.c)
 
 
+# The journal row's columns from its JSON document, but its member from the account row the
+# statement moved: the entry names the member whose balance moved, whatever the document says.
+_JOURNAL_VALUES = ", ".join(
+    "moved.member_id" if c.name == "member_id" else f"j.{c.name}" for c in journal.c
+)
+
 # PostgreSQL: the same writes as one statement. Every insert reads from ``moved`` (or from
 # ``entry``, which does), so nothing is written unless the balance moved; the postings and the
 # staged entry take the journal id from ``entry``. The journal row and its postings come as one
@@ -402,7 +408,7 @@ WITH moved AS (
     RETURNING member_id
 ), entry AS (
     INSERT INTO {journal.name} ({_names(journal)})
-    SELECT {_names(journal, "j.")}
+    SELECT {_JOURNAL_VALUES}
     FROM moved, json_populate_record(NULL::{journal.name}, %(journal)s::json) AS j
     RETURNING journal_id
 ), lines AS (
