@@ -242,10 +242,10 @@ def _export(db: Database, batch_id: str, count: int, options: Options) -> Row:
             started = time.perf_counter()
             with driver_connection(db.engine) as conn, out.open("wb") as f:
                 sql = (
-                    "COPY (SELECT serial FROM trace_codes WHERE batch_id = "
-                    f"'{batch_id}' ORDER BY id) TO STDOUT"
+                    "COPY (SELECT serial FROM trace_codes WHERE batch_id = %s ORDER BY id) "
+                    "TO STDOUT"
                 )
-                with conn.cursor().copy(sql) as copy:
+                with conn.cursor().copy(sql, (batch_id,)) as copy:
                     for block in copy:
                         f.write(block)
             copies.append(time.perf_counter() - started)

@@ -105,18 +105,18 @@ def prove(
             )
             continue
         proof = proofs.get(e.seq)
-        shown = _shown(url, e)
+        fields = _shown(url, e)
         out.append(
             ProvenEntry(
                 role=w.role,
                 seq=e.seq,
                 id=e.entry_id,
                 kind=e.kind,
-                ts=shown.ts,
-                payload=shown.payload,
-                data=shown.data,
-                leaf_hash=shown.leaf_hash,
-                chain_hash=shown.chain_hash,
+                ts=fields.ts,
+                payload=fields.payload,
+                data=fields.data,
+                leaf_hash=fields.leaf_hash,
+                chain_hash=fields.chain_hash,
                 tree_size=size if proof is not None else None,
                 proof=list(proof) if proof is not None else None,
                 status="proven" if proof is not None else "pending",
