@@ -46,7 +46,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(rows))
+        for chunk in chunks(rows, 5000):
+            conn.execute(table.insert(), list(chunk))
         return
     names = list(rows[0])
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from api.db import chunks, insert_rows
+from api.db import insert_rows
 from api.log.sequencer import Submission
 from api.models import OutboxEntry
 from ledger.canonical import canonical_json
@@ -50,8 +50,7 @@ def stage_entries(conn: Connection, entries: Sequence[tuple[str, Mapping[str, An
         {"entry_id": e, "kind": k, "payload": canonical_json(dict(p)).decode(), "created_at": now}
         for k, p, e in entries
     ]
-    for chunk in chunks(rows, 5000):
-        insert_rows(conn, outbox, chunk)
+    insert_rows(conn, outbox, rows)
 
 
 def pending(conn: Connection, limit: int, ids: Sequence[str] | None = None) -> list[Submission]:

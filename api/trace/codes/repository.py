@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from api import prepared
-from api.db import chunks
+from api.db import chunks, insert_rows
 from api.models import LedgerEntry
 from api.trace.codes.models import Code, CodeBatch, CodeEvent, CodeIndex
 from ledger.tree import NodeId
@@ -65,21 +65,9 @@ def mark_caps_issued(conn: Connection, batch_id: str, at: Any) -> bool:
     return result.rowcount == 1
 
 
-_COPY_COLUMNS = ("serial", "gtin", "lot", "kind", "batch_id", "state", "replacements", "updated_at")
-
-
 def insert_codes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new codes; on PostgreSQL with COPY, which is several times faster."""
-    if conn.dialect.name != "postgresql":
-        for chunk in chunks(rows, 5000):
-            conn.execute(codes.insert(), list(chunk))
-        return
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    sql = f"COPY trace_codes ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
-    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in _COPY_COLUMNS))
+    insert_rows(conn, codes, rows)
 
 
 # Statements of the lookup's hot path are built once: building a select costs more than
