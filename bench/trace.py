@@ -10,7 +10,11 @@ written through the real sequencer), and a ledger padded to at least ``--entries
   connections in a process of their own (so the load generator does not take the server's
   GIL) to ``uvicorn api.main:app`` in its own process(es) (``JIUYUAN_BENCH_SERVER_WORKERS``,
   as ``jiuyuan serve --workers`` runs it); next to ``GET /healthz`` of the same server in the
-  same run. Targets: p99 ≤ 20 ms and throughput ≥ 0.5 of the trivial endpoint.
+  same run. Throughput is measured saturated (closed loop: each client sends its next request
+  when the last is answered), where latency is only clients ÷ rate; latency is then measured
+  below saturation, with requests due on a fixed schedule at half the lookups' saturated rate
+  (open loop, each timed from when it was due), for lookups and /healthz alike. Targets:
+  throughput ≥ 0.5 of the trivial endpoint's, p99 ≤ 20 ms (at the scheduled rate).
 * Code generation: ``codes.service.generate`` (random serials, COPY into ``trace_codes``), next
   to a bare COPY of the same rows into an unindexed table of the same columns.
 * Printer export: ``jiuyuan codes export`` of the first code batch (up to 1,000,000 codes) as
@@ -65,6 +69,9 @@ CASE = 6
 GENERATE_CHUNK = 1_000_000
 P99_TARGET_S = 0.020
 SAMPLE = 20_000
+PACED_SHARE = 0.5
+"""Latency is measured at this share of the lookups' saturated rate (and /healthz at the same)."""
+PACED_THREADS = 16
 """Bottles the lookups pick from: enough that per-checkpoint caches meet a code rarely twice."""
 
 
@@ -443,7 +450,8 @@ def _serve_and_measure(
         assert body["scans"]["recorded"], "the lookup did not record a scan"
         clients = max(1, min(options.clients, 8))
         requests = max(200, options.proof_calls * 10)
-        lookups, trivial = [], []
+        lookups, trivial, paced_lookups, paced_trivial = [], [], [], []
+        offered = 0.0
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as load_generator:
             for rep in range(options.reps):
                 note(f"measuring lookups and /healthz, repetition {rep + 1} of {options.reps}")
@@ -452,6 +460,23 @@ def _serve_and_measure(
                 )
                 lookups.append(
                     load_generator.submit(_load, port, paths, clients, requests, rep).result()
+                )
+            # Latency below saturation: requests sent on a fixed schedule at half the lookups'
+            # saturated rate, each timed from when it was due (so a late answer delays no
+            # later request's clock: no coordinated omission); /healthz on the same schedule.
+            offered = PACED_SHARE * median([r[1] for r in lookups])
+            for rep in range(options.reps):
+                note(
+                    f"measuring latency at {offered:,.0f} requests/s offered, "
+                    f"repetition {rep + 1} of {options.reps}"
+                )
+                paced_trivial.append(
+                    load_generator.submit(_paced, port, ["/healthz"], offered, requests).result()
+                )
+                paced_lookups.append(
+                    load_generator.submit(
+                        _paced, port, paths, offered, requests, options.reps + rep
+                    ).result()
                 )
     finally:
         server.terminate()
@@ -462,23 +487,27 @@ def _serve_and_measure(
     t_p50 = median([median(r[0]) for r in trivial])
     t_p99 = median([p99(r[0]) for r in trivial])
     t_rps = median([r[1] for r in trivial])
+    pl_p50 = median([median(r) for r in paced_lookups])
+    pl_p99 = median([p99(r) for r in paced_lookups])
+    pt_p50 = median([median(r) for r in paced_trivial])
+    pt_p99 = median([p99(r) for r in paced_trivial])
     where = f"{n:,} codes, {size:,} entries, {len(body['entries'])} proofs per answer"
     runs = f"{options.reps}×{requests:,} requests, {clients} clients, {workers} server process(es)"
+    paced = f"{options.reps}×{requests:,} requests at {offered:,.0f}/s, {workers} process(es)"
     return [
         Row(
             "trace",
-            f"scan lookup p50 ({where})",
+            f"scan lookup p50, saturated ({where})",
             ms(l_p50),
             runs,
             [Baseline("GET /healthz p50", ms(t_p50), l_p50 / t_p50)],
         ),
         Row(
             "trace",
-            "scan lookup p99",
+            "scan lookup p99, saturated",
             ms(l_p99),
             runs,
             [Baseline("GET /healthz p99", ms(t_p99), l_p99 / t_p99)],
-            [Target("p99 ≤ 20 ms", l_p99 <= P99_TARGET_S)],
         ),
         Row(
             "trace",
@@ -487,6 +516,21 @@ def _serve_and_measure(
             runs,
             [Baseline("GET /healthz", rate(t_rps), l_rps / t_rps)],
             [Target("≥ 0.5 of the trivial endpoint", l_rps / t_rps >= 0.5)],
+        ),
+        Row(
+            "trace",
+            "scan lookup p50 at half the saturated rate",
+            ms(pl_p50),
+            paced,
+            [Baseline("GET /healthz p50, same schedule", ms(pt_p50), pl_p50 / pt_p50)],
+        ),
+        Row(
+            "trace",
+            "scan lookup p99 at half the saturated rate",
+            ms(pl_p99),
+            paced,
+            [Baseline("GET /healthz p99, same schedule", ms(pt_p99), pl_p99 / pt_p99)],
+            [Target("p99 ≤ 20 ms", pl_p99 <= P99_TARGET_S)],
         ),
     ]
 
@@ -539,6 +583,56 @@ def _load(
     if failures:
         raise RuntimeError(failures[0])
     return latencies, len(latencies) / elapsed
+
+
+def _paced(port: int, paths: list[str], offered: float, requests: int, rep: int = 0) -> list[float]:
+    """``requests`` GETs due at ``offered`` per second (an open loop: the k-th is due at
+    ``k / offered`` s), from enough threads that a slow answer does not hold the schedule up;
+    each latency runs from when its request was due, so time spent waiting for a free thread
+    counts. Run in a process of its own, as ``_load``."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    rng = random.Random(rep)
+    chosen = [rng.choice(paths) for _ in range(requests)]
+    slots = iter(range(requests))
+    start = time.perf_counter() + 0.2
+
+    def worker(k: int) -> None:
+        headers = {**LOOKUP_HEADERS, "X-Device-Id": f"paced-device-{rep}-{k}"}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        mine: list[float] = []
+        try:
+            while True:
+                with lock:
+                    i = next(slots, None)
+                if i is None:
+                    break
+                due = start + i / offered
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                conn.request("GET", chosen[i], headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                mine.append(time.perf_counter() - due)
+                if response.status != 200:
+                    with lock:
+                        failures.append(f"{chosen[i]}: {response.status} {body[:200]!r}")
+                    return
+        finally:
+            conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(PACED_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise RuntimeError(failures[0])
+    return latencies
 
 
 def _wait(base: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
+from api.config import Settings
 from api.db import Database, is_sqlite
 
 
@@ -83,3 +84,31 @@ def test_prepared_statements_after_commands_in_the_transaction(
         for command in commands:
             cursor.execute(command)
         assert conn.execute(text(PREPARED)).scalar_one() == left
+
+
+def test_the_default_pool_keeps_the_connections_of_ten_requests_in_flight(db: Database) -> None:
+    """Ten requests at once, twice: the second ten run on the first ten's connections (a pool
+    smaller than the load closes the extra ones on return and opens new ones every time)."""
+    if is_sqlite(db.engine):
+        pytest.skip("a server connection's behaviour: SQLite keeps its own pool")
+    settings = Settings()
+    pooled = Database(
+        db.url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    try:
+
+        def backends() -> set[int]:
+            conns = [pooled.engine.connect() for _ in range(10)]
+            try:
+                return {c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in conns}
+            finally:
+                for c in conns:
+                    c.close()
+
+        first = backends()
+        assert len(first) == 10
+        assert backends() == first
+    finally:
+        pooled.dispose()
