@@ -244,51 +244,81 @@ def insert_scan(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(scans.insert().values(**row))
 
 
-def record_scan(conn: Connection, row: dict[str, Any]) -> tuple[int, datetime | None, int]:
-    """Insert the scan ``row``; return its code's (count, first scan time, distinct devices)
-    counting it. On PostgreSQL one statement: the insert is a CTE whose row is added to the
-    code's earlier scans (which the statement's snapshot does not yet show); it also makes
-    the transaction's commit asynchronous (see ``_RECORD_AND_COUNT``)."""
+@dataclass(frozen=True, slots=True)
+class RecordedScan:
+    """A code's scans once one more is recorded: how many, the first one's time, how many
+    devices, and the most recent (at most ``RECENT``, oldest first, the new one included)."""
+
+    count: int
+    first: datetime | None
+    devices: int
+    recent: list[Mapping[str, Any]]
+
+
+RECENT = 200
+"""Scans of a code that the clone rules read: the most recent ones."""
+
+
+def record_scan(conn: Connection, row: dict[str, Any]) -> RecordedScan:
+    """Insert the scan ``row``; return its code's scans counting it. On PostgreSQL one
+    statement: the insert is a CTE whose row is added to the code's earlier scans (which the
+    statement's snapshot does not yet show); it also makes the transaction's commit
+    asynchronous (see ``_RECORD_AND_RECENT``)."""
     if conn.dialect.name != "postgresql":
         insert_scan(conn, row)
-        return scan_stats(conn, row["code_id"])
-    return _stats(prepared.rows(conn, _RECORD_AND_COUNT, row)[0])
+        count, first, devices = scan_stats(conn, row["code_id"])
+        return RecordedScan(count, first, devices, scans_of(conn, row["code_id"]))
+    found = prepared.mappings(conn, _RECORD_AND_RECENT, row)
+    head = found[0]  # the statement's totals ride on every row; the new scan is always one
+    return RecordedScan(
+        int(head["scan_count"]),
+        as_utc(head["first_at"]),
+        int(head["devices"]),
+        [{c: r[c] for c in _SCAN_COLUMNS} for r in reversed(found)],
+    )
 
 
+_SCAN_COLUMNS = tuple(c.name for c in scans.c)
 _SCAN_FIELDS = ("code_id", "at", "device_hash", "province", "city", "lat_centi", "lon_centi")
 _NEW_SCAN = (
     scans.insert()
     .values({name: bindparam(name, type_=scans.c[name].type) for name in _SCAN_FIELDS})
-    .returning(scans.c.at, scans.c.device_hash)
+    .returning(*scans.c)
     .cte("new_scan")
 )
 _EVERY_SCAN = union_all(
-    select(scans.c.at, scans.c.device_hash).where(
-        scans.c.code_id == bindparam("code_id", type_=scans.c.code_id.type)
-    ),
-    select(_NEW_SCAN.c.at, _NEW_SCAN.c.device_hash),
-).subquery()
-_RECORD_AND_COUNT = select(
-    func.count(),
-    func.min(_EVERY_SCAN.c.at),
-    func.count(func.distinct(_EVERY_SCAN.c.device_hash)),
-    # The lookup's transaction commits without waiting for the WAL flush (``SET LOCAL``, in
-    # this statement to spare a round trip): a scan is an observation, not money or custody,
-    # and a crash can lose only the last fraction of a second of them, whole transactions
-    # at a time. Ledger entries are unaffected: the sequencer's own commits stay synchronous.
-    func.set_config("synchronous_commit", "off", True),
+    select(scans).where(scans.c.code_id == bindparam("code_id", type_=scans.c.code_id.type)),
+    select(_NEW_SCAN),
+).cte("every_scan")
+_RECORD_AND_RECENT = (
+    select(
+        _EVERY_SCAN,
+        select(func.count()).select_from(_EVERY_SCAN).scalar_subquery().label("scan_count"),
+        select(func.min(_EVERY_SCAN.c.at)).scalar_subquery().label("first_at"),
+        select(func.count(func.distinct(_EVERY_SCAN.c.device_hash)))
+        .scalar_subquery()
+        .label("devices"),
+        # The lookup's transaction commits without waiting for the WAL flush (``SET LOCAL``,
+        # in this statement to spare a round trip): a scan is an observation, not money or
+        # custody, and a crash can lose only the last fraction of a second of them, whole
+        # transactions at a time. Ledger entries are unaffected: the sequencer's own commits
+        # stay synchronous.
+        func.set_config("synchronous_commit", "off", True).label("async_commit"),
+    )
+    .order_by(_EVERY_SCAN.c.at.desc(), _EVERY_SCAN.c.id.desc())
+    .limit(RECENT)
 )
 
 
 _RECENT_SCANS = (
     select(scans)
     .where(scans.c.code_id == bindparam("code_id", type_=scans.c.code_id.type))
-    .order_by(scans.c.at.desc())
+    .order_by(scans.c.at.desc(), scans.c.id.desc())
     .limit(bindparam("limit", type_=BigInteger()))
 )
 
 
-def scans_of(conn: Connection, code_id: int, limit: int = 200) -> list[Mapping[str, Any]]:
+def scans_of(conn: Connection, code_id: int, limit: int = RECENT) -> list[Mapping[str, Any]]:
     """The code's most recent scans, oldest first."""
     found = prepared.mappings(conn, _RECENT_SCANS, {"code_id": code_id, "limit": limit})
     return found[::-1]

@@ -253,11 +253,13 @@ def _code_lookup(
     # 3. Scans: record this one, then judge.
     recorded = scan is not None and bool(scan.device_id)
     if scan is not None and recorded:
-        count, first, devices = _record_scan(conn, code, scan)
+        scans = _record_scan(conn, code, scan)
+        count, first, devices, recent = scans.count, scans.first, scans.devices, scans.recent
         compliance.scan_recorded(conn, code.id, thresholds)  # diversion and clone alerts
     else:
         count, first, devices = repo.scan_stats(conn, code.id)
-    reasons = _suspicions(conn, code, batch, count, thresholds)
+        recent = None
+    reasons = _suspicions(conn, code, batch, count, thresholds, recent)
     entries, cp = proofs.prove(conn, wanted, verifier_key, known, latest=latest, nodes=tree_nodes)
     storage.link_entries(legs, entries)
     withdrawn = batch["status"] == "recalled" or code.state in WITHDRAWN
@@ -446,8 +448,14 @@ def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> tuple[int, da
 
 
 def _suspicions(
-    conn: Connection, code: Code, batch: Any, scans: int, thresholds: Thresholds
+    conn: Connection,
+    code: Code,
+    batch: Any,
+    scans: int,
+    thresholds: Thresholds,
+    recent: list[Any] | None = None,
 ) -> list[str]:
+    """``recent``: the code's most recent scans, oldest first, if the caller has them."""
     reasons: list[str] = []
     if batch["status"] == "recalled":
         reasons.append(f"Batch {batch['lot']} was recalled: {batch['recall_reason']}")
@@ -464,5 +472,7 @@ def _suspicions(
     elif code.state is CodeState.VOIDED:
         reasons.append("This code was withdrawn and is on no genuine bottle.")
     if scans > 1:  # compliance's clone rules, with its thresholds (``clones``)
-        reasons += clone_reasons(code.id, repo.scans_of(conn, code.id), thresholds)
+        if recent is None:
+            recent = list(repo.scans_of(conn, code.id))
+        reasons += clone_reasons(code.id, recent, thresholds)
     return reasons
