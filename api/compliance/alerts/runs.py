@@ -16,7 +16,7 @@ import re
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -138,14 +138,18 @@ def detect_for_scan(
 
 
 def scan_recorded(
-    conn: Connection, code_id: int, thresholds: Thresholds | None = None
+    conn: Connection,
+    code_id: int,
+    thresholds: Thresholds | None = None,
+    scans: Sequence[Mapping[str, Any]] | None = None,
 ) -> RunReport:
     """The hook traceability calls once it recorded a consumer scan of ``code_id``, in the
     same transaction: alerts the scan raises are written with it. ``thresholds``: the app's
-    (the process settings' when not given)."""
+    (the process settings' when not given); ``scans``: every scan of the code, the new one
+    included, if the caller read them all (``screen.may_change_findings``)."""
     if thresholds is None:
         thresholds = from_settings(get_settings())
-    if not screen.may_change_findings(conn, code_id, thresholds, _places().of):
+    if not screen.may_change_findings(conn, code_id, thresholds, _places().of, scans):
         return RunReport("incremental")
     try:
         with conn.begin_nested():

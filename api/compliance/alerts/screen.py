@@ -18,7 +18,8 @@ Only when the answer is yes does the whole case get judged (``runs.detect_for_sc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -32,6 +33,7 @@ from api.compliance.detection.model import Movement, MovementKind, PartyInfo, Sc
 from api.compliance.detection.signals import clone_signals
 from api.compliance.detection.thresholds import Thresholds
 from api.db import engine_key
+from api.log.repository import as_utc
 from api.trace.resolver.cache import TTLCache
 
 # Scans ('s') then transfers ('t') in one result: (what, id, ts, at, device, lat, lon, a..i,
@@ -104,8 +106,17 @@ def may_change_findings(
     code_id: int,
     th: Thresholds,
     place_of: Callable[[sources.ScanRow], str | None],
+    stored: Sequence[Mapping[str, Any]] | None = None,
 ) -> bool:
-    """Whether the code's newest scan (highest id) can change a finding (module docstring)."""
+    """Whether the code's newest scan (highest id) can change a finding (module docstring).
+
+    ``stored``: every scan of the code as stored (``trace_scans`` rows), if the caller has read
+    them all. When the newest has no place (no coordinates and no city: most phones share
+    none), only the clone rule can fire, and it needs nothing else: no statement is run."""
+    if stored:
+        unplaced = _unplaced_verdict(code_id, stored, th, place_of)
+        if unplaced is not None:
+            return unplaced
     rows = prepared.rows(conn, _facts(conn), {"code": code_id})
     scans = [r for r in rows if r[0] == "s"]
     if not scans:
@@ -131,6 +142,43 @@ def may_change_findings(
     areas = _areas(conn)
     mine = {a: areas[a] for a in enclosing(place) if a in areas}
     return not Territory(mine, {dealer: regions}).authorizes(dealer, place)
+
+
+def _unplaced_verdict(
+    code_id: int,
+    scans: Sequence[Mapping[str, Any]],
+    th: Thresholds,
+    place_of: Callable[[sources.ScanRow], str | None],
+) -> bool | None:
+    """The screen's answer from the code's stored scans alone when the newest has no place;
+    None when it has one (then the case's transfers decide too)."""
+    points = [
+        ScanPoint(
+            r["id"],
+            math.floor(as_utc(r["at"]).timestamp()),  # whole seconds, as the statement floors
+            bytes(r["device_hash"]) if r["device_hash"] is not None else None,
+            None,
+            r["lat_centi"] * 10_000 if r["lat_centi"] is not None else None,
+            r["lon_centi"] * 10_000 if r["lon_centi"] is not None else None,
+        )
+        for r in scans
+    ]
+    newest = max(scans, key=lambda r: r["id"])
+    at = math.floor(as_utc(newest["at"]).timestamp())
+    row = sources.ScanRow(
+        code_id,
+        None,
+        newest["id"],
+        at,
+        None,
+        newest["lat_centi"],
+        newest["lon_centi"],
+        newest["province"],
+        newest["city"],
+    )
+    if place_of(row) is not None:
+        return None
+    return bool(clone_signals(str(code_id), points, th))
 
 
 def _dealer_at(rows: list[Any], case: str, at: int) -> tuple[str | None, frozenset[str]]:

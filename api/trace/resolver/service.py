@@ -255,7 +255,10 @@ def _code_lookup(
     if scan is not None and recorded:
         scans = _record_scan(conn, code, scan)
         count, first, devices, recent = scans.count, scans.first, scans.devices, scans.recent
-        compliance.scan_recorded(conn, code.id, thresholds)  # diversion and clone alerts
+        # Diversion and clone alerts; the screen reads the code's scans itself unless these
+        # are all of them.
+        every = recent if count == len(recent) else None
+        compliance.scan_recorded(conn, code.id, thresholds, every)
     else:
         count, first, devices = repo.scan_stats(conn, code.id)
         recent = None
