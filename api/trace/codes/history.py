@@ -22,12 +22,17 @@ def order(ev: Any) -> tuple[datetime, int, str]:
     return (common.utc(ev["at"]), _EVENT_RANK.get(ev["event"], 3), ev["entry_id"])
 
 
-def code_history(conn: Connection, code_id: int) -> list[Mapping[str, Any]]:
+def code_history(
+    conn: Connection, code_id: int, fetched: list[Mapping[str, Any]] | None = None
+) -> list[Mapping[str, Any]]:
     """Every event row behind the code's history, oldest first. Each row has the event's
-    columns plus ``code_id`` and ``position`` (which listed code, where in the list)."""
+    columns plus ``code_id`` and ``position`` (which listed code, where in the list).
+    ``fetched``: the rows of ``repo.events_with_cases`` for the code, if the caller read them
+    with its own."""
     # One round trip for the usual case: the code's events and those of every case it was
     # packed into; a replaced label needs the old code's events as well.
-    fetched = repo.events_with_cases(conn, code_id)
+    if fetched is None:
+        fetched = repo.events_with_cases(conn, code_id)
     own = [e for e in fetched if e["code_id"] == code_id]
     # The cases whose events that query brought (all of them, even when a case has none).
     prefetched = {e["parent_id"] for e in own if e["event"] == "packed" and e["parent_id"]}

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     RowMapping,
+    Select,
     TextClause,
     bindparam,
     case,
@@ -211,48 +213,52 @@ _EVENTS_OF = (
 )
 
 
-# The code's own list entries, read first whatever the planner's statistics say: without
-# them (after a bulk load, before ANALYZE) PostgreSQL scanned every packing event instead.
-_OWN_ENTRIES = (
-    select(index.c.entry_id)
-    .where(index.c.code_id == bindparam("code", type_=BigInteger))
-    .cte("own_entries")
-    .prefix_with("MATERIALIZED")
-)
-
-# The code and every case it was packed into, as a set of ids to join on: each side is then
-# an index lookup on the index table's (code_id, entry_id) key. (An ``OR code_id IN
-# (subquery)`` made PostgreSQL scan the whole index table: seconds at ten million codes.)
-_CODE_AND_CASES = union(
-    select(bindparam("code", type_=BigInteger).label("code_id")),
-    select(events.c.parent_id)
-    .join(_OWN_ENTRIES, _OWN_ENTRIES.c.entry_id == events.c.entry_id)
-    .where(events.c.event == "packed", events.c.parent_id.is_not(None)),
-).cte("code_and_cases")
-
-# With each row, what the lookup shows of it, saving a query each: the listed code's own
-# GS1 key (``member_*``), and the ledger entry once sequenced (``ledger_*``, else None).
-_EVENTS_WITH_CASES = (
-    select(
-        *_EVENT_COLUMNS,
-        index.c.code_id,
-        index.c.position,
-        codes.c.gtin.label("member_gtin"),
-        codes.c.lot.label("member_lot"),
-        codes.c.serial.label("member_serial"),
-        ledger.c.seq.label("ledger_seq"),
-        ledger.c.ts.label("ledger_ts"),
-        ledger.c.data.label("ledger_data"),
-        ledger.c.leaf_hash.label("ledger_leaf_hash"),
-        ledger.c.chain_hash.label("ledger_chain_hash"),
+def events_with_cases_of(code_id: ColumnElement[Any]) -> Select[Any]:
+    """The statement of ``events_with_cases`` for the code whose id ``code_id`` gives (a
+    parameter, or a scalar subquery such as the code of a serial)."""
+    # The code's own list entries, read first whatever the planner's statistics say: without
+    # them (after a bulk load, before ANALYZE) PostgreSQL scanned every packing event instead.
+    own_entries = (
+        select(index.c.entry_id)
+        .where(index.c.code_id == code_id)
+        .cte("own_entries")
+        .prefix_with("MATERIALIZED")
     )
-    .select_from(_CODE_AND_CASES)
-    .join(index, index.c.code_id == _CODE_AND_CASES.c.code_id)
-    .join(events, events.c.entry_id == index.c.entry_id)
-    .join(codes, codes.c.id == index.c.code_id)
-    .outerjoin(ledger, ledger.c.entry_id == events.c.entry_id)
-    .order_by(events.c.at, events.c.entry_id)
-)
+    # The code and every case it was packed into, as a set of ids to join on: each side is
+    # then an index lookup on the index table's (code_id, entry_id) key. (An ``OR code_id IN
+    # (subquery)`` made PostgreSQL scan the whole index table: seconds at ten million codes.)
+    code_and_cases = union(
+        select(code_id.label("code_id")),
+        select(events.c.parent_id)
+        .join(own_entries, own_entries.c.entry_id == events.c.entry_id)
+        .where(events.c.event == "packed", events.c.parent_id.is_not(None)),
+    ).cte("code_and_cases")
+    # With each row, what the lookup shows of it, saving a query each: the listed code's own
+    # GS1 key (``member_*``), and the ledger entry once sequenced (``ledger_*``, else None).
+    return (
+        select(
+            *_EVENT_COLUMNS,
+            index.c.code_id,
+            index.c.position,
+            codes.c.gtin.label("member_gtin"),
+            codes.c.lot.label("member_lot"),
+            codes.c.serial.label("member_serial"),
+            ledger.c.seq.label("ledger_seq"),
+            ledger.c.ts.label("ledger_ts"),
+            ledger.c.data.label("ledger_data"),
+            ledger.c.leaf_hash.label("ledger_leaf_hash"),
+            ledger.c.chain_hash.label("ledger_chain_hash"),
+        )
+        .select_from(code_and_cases)
+        .join(index, index.c.code_id == code_and_cases.c.code_id)
+        .join(events, events.c.entry_id == index.c.entry_id)
+        .join(codes, codes.c.id == index.c.code_id)
+        .outerjoin(ledger, ledger.c.entry_id == events.c.entry_id)
+        .order_by(events.c.at, events.c.entry_id)
+    )
+
+
+_EVENTS_WITH_CASES = events_with_cases_of(bindparam("code", type_=BigInteger))
 
 
 def events_with_cases(conn: Connection, code_id: int) -> list[Mapping[str, Any]]:

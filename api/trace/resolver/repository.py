@@ -17,6 +17,7 @@ from api.log import repository as log_repo
 from api.log.repository import as_utc
 from api.models import LedgerEntry, StoredCheckpoint
 from api.trace.batches.models import Batch
+from api.trace.codes import repository as code_repo
 from api.trace.codes.models import Code, CodeEvent
 from api.trace.products.models import Product
 from api.trace.resolver.models import Scan, TraceSecret
@@ -87,6 +88,19 @@ _CODE_WITH_BATCH = (
     .outerjoin(_CASE, _CASE.c.id == codes.c.parent_id)
     .outerjoin(_LATEST_CHECKPOINT, true())
     .where(codes.c.serial == bindparam("serial"))
+    .subquery("code_with_batch")
+)
+# And the code's history rows (``codes.repository.events_with_cases``), their columns
+# prefixed ``history_``: one row per history row, or one with them NULL when it has none.
+_HISTORY = code_repo.events_with_cases_of(
+    select(codes.c.id).where(codes.c.serial == bindparam("serial")).scalar_subquery()
+).subquery("history")
+_HISTORY_PREFIX = "history_"
+_CODE_BATCH_AND_HISTORY = (
+    select(_CODE_WITH_BATCH, *(c.label(_HISTORY_PREFIX + c.name) for c in _HISTORY.c))
+    .select_from(_CODE_WITH_BATCH)
+    .outerjoin(_HISTORY, true())
+    .order_by(_HISTORY.c.at, _HISTORY.c.entry_id)
 )
 
 
@@ -99,21 +113,29 @@ class LatestCheckpoint:
 
 @dataclass(frozen=True, slots=True)
 class CodeRows:
-    """A code's row, its batch's row, and the latest checkpoint (None before the first)."""
+    """A code's row, its batch's row, the latest checkpoint (None before the first) and the
+    code's history rows as ``codes.repository.events_with_cases`` gives them."""
 
     code: Mapping[str, Any]
     batch: dict[str, Any]
     checkpoint: LatestCheckpoint | None
+    history: list[Mapping[str, Any]]
 
 
 def code_with_batch(conn: Connection, serial: str) -> CodeRows | None:
-    """The code of ``serial`` with its batch and the latest checkpoint, or None if no code
-    has that serial."""
-    found = prepared.mappings(conn, _CODE_WITH_BATCH, {"serial": serial})
+    """The code of ``serial`` with its batch, the latest checkpoint and its history rows, or
+    None if no code has that serial."""
+    found = prepared.mappings(conn, _CODE_BATCH_AND_HISTORY, {"serial": serial})
     if not found:
         return None
     row = found[0]
     batch = {k.removeprefix("batch_"): v for k, v in row.items() if k.startswith("batch_")}
+    cut = len(_HISTORY_PREFIX)
+    history = [
+        {k[cut:]: v for k, v in r.items() if k.startswith(_HISTORY_PREFIX)}
+        for r in found
+        if r[_HISTORY_PREFIX + "entry_id"] is not None
+    ]
     cp = (
         LatestCheckpoint(
             row["checkpoint_tree_size"], bytes(row["checkpoint_root_hash"]), row["checkpoint_note"]
@@ -121,7 +143,7 @@ def code_with_batch(conn: Connection, serial: str) -> CodeRows | None:
         if row["checkpoint_tree_size"] is not None
         else None
     )
-    return CodeRows(row, batch, cp)
+    return CodeRows(row, batch, cp, history)
 
 
 # Tree nodes of inclusion proofs and slices of code lists' packed subtrees, in one round trip

@@ -188,6 +188,7 @@ def lookup(
         verifier_key=verifier_key,
         scan=scan,
         latest=found.checkpoint if found is not None else None,
+        fetched=found.history if found is not None else None,
         thresholds=thresholds if thresholds is not None else from_settings(get_settings()),
     )
 
@@ -208,10 +209,11 @@ def _code_lookup(
     scan: ScanInput | None,
     latest: repo.LatestCheckpoint | None,
     thresholds: Thresholds,
+    fetched: list[Any] | None = None,
 ) -> LookupResult:
     # 1. The code's history: its list entries, codes it replaced, its cases' custody. Its
     # usual rows carry the listed codes' keys and the sequenced entries themselves.
-    history = code_history(conn, code.id)
+    history = code_history(conn, code.id, fetched)
     keys = {ev["code_id"]: _member(ev) for ev in history if "member_serial" in ev}
     known = {e.entry_id: e for ev in history if "ledger_seq" in ev and (e := repo.stored_entry(ev))}
     keys[code.id] = (code.gtin, code.lot, code.serial)
