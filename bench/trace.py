@@ -558,15 +558,12 @@ def _load(
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:
             for _ in range(per):
-                path = rng.choice(paths)
                 started = time.perf_counter()
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                body = response.read()
+                failure = _get(conn, rng.choice(paths), headers)
                 mine.append(time.perf_counter() - started)
-                if response.status != 200:
+                if failure is not None:
                     with lock:
-                        failures.append(f"{path}: {response.status} {body[:200]!r}")
+                        failures.append(failure)
                     return
         finally:
             conn.close()
@@ -612,13 +609,11 @@ def _paced(port: int, paths: list[str], offered: float, requests: int, rep: int 
                 wait = due - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
-                conn.request("GET", chosen[i], headers=headers)
-                response = conn.getresponse()
-                body = response.read()
+                failure = _get(conn, chosen[i], headers)
                 mine.append(time.perf_counter() - due)
-                if response.status != 200:
+                if failure is not None:
                     with lock:
-                        failures.append(f"{chosen[i]}: {response.status} {body[:200]!r}")
+                        failures.append(failure)
                     return
         finally:
             conn.close()
@@ -633,6 +628,15 @@ def _paced(port: int, paths: list[str], offered: float, requests: int, rep: int 
     if failures:
         raise RuntimeError(failures[0])
     return latencies
+
+
+def _get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> str | None:
+    """GET ``path`` on the keep-alive ``conn``, its body read; what went wrong, or None for a
+    200."""
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    return None if response.status == 200 else f"{path}: {response.status} {body[:200]!r}"
 
 
 def _wait(base: str) -> None:
