@@ -97,7 +97,10 @@ def login(page: Any, server: Server) -> None:
     page.get_by_label("用户名").fill(CLERK)
     page.get_by_label("密码").fill(CLERK_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.get_by_role("heading", name="查找会员").wait_for()
+    # The counter's first view, or the login form's reason why not (said in the failure).
+    refused = page.locator("#login-status [role=alert]")
+    page.get_by_role("heading", name="查找会员").or_(refused).wait_for()
+    assert not refused.count(), f"login refused: {refused.inner_text()}"
 
 
 def find_by_phone(page: Any) -> None:
@@ -128,6 +131,7 @@ def confirm(page: Any) -> None:
     assert page.locator("#receipt").count() == 1, page.locator("main").inner_text()
 
 
+@pytest.mark.usefixtures("world")  # the clerk exists: it is the password that is wrong
 def test_login_refuses_a_wrong_password_in_plain_words(page: Any, server: Server) -> None:
     page.goto(server.url(APP))
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -340,6 +344,7 @@ def test_member_found_by_scanning_their_qr_with_the_camera(
         screenshot(page, "member-card")
 
 
+@pytest.mark.usefixtures("world")  # the clerk who logs in (it ran only after another test made it)
 def test_a_forged_member_code_is_explained(page: Any, server: Server) -> None:
     login(page, server)
     page.get_by_label("或输入会员码：").fill("mq.not-a-real-code")
