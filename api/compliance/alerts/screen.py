@@ -18,7 +18,6 @@ Only when the answer is yes does the whole case get judged (``runs.detect_for_sc
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,8 +32,8 @@ from api.compliance.detection.model import Movement, MovementKind, PartyInfo, Sc
 from api.compliance.detection.signals import clone_signals
 from api.compliance.detection.thresholds import Thresholds
 from api.db import engine_key
-from api.log.repository import as_utc
 from api.trace.resolver.cache import TTLCache
+from api.trace.resolver.clones import scan_point
 
 # Scans ('s') then transfers ('t') in one result: (what, id, ts, at, device, lat, lon, a..i,
 # case_id) where a, b are a scan's province and city, or a transfer's kind and entry; c, d, e
@@ -152,24 +151,12 @@ def _unplaced_verdict(
 ) -> bool | None:
     """The screen's answer from the code's stored scans alone when the newest has no place;
     None when it has one (then the case's transfers decide too)."""
-    points = [
-        ScanPoint(
-            r["id"],
-            math.floor(as_utc(r["at"]).timestamp()),  # whole seconds, as the statement floors
-            bytes(r["device_hash"]) if r["device_hash"] is not None else None,
-            None,
-            r["lat_centi"] * 10_000 if r["lat_centi"] is not None else None,
-            r["lon_centi"] * 10_000 if r["lon_centi"] is not None else None,
-        )
-        for r in scans
-    ]
     newest = max(scans, key=lambda r: r["id"])
-    at = math.floor(as_utc(newest["at"]).timestamp())
     row = sources.ScanRow(
         code_id,
         None,
         newest["id"],
-        at,
+        scan_point(newest).at,
         None,
         newest["lat_centi"],
         newest["lon_centi"],
@@ -178,7 +165,7 @@ def _unplaced_verdict(
     )
     if place_of(row) is not None:
         return None
-    return bool(clone_signals(str(code_id), points, th))
+    return bool(clone_signals(str(code_id), [scan_point(r) for r in scans], th))
 
 
 def _dealer_at(rows: list[Any], case: str, at: int) -> tuple[str | None, frozenset[str]]:
