@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from multiprocessing import get_context
@@ -545,40 +546,16 @@ def _load(
     (latencies, requests per second). Run in a process of its own: ``http.client`` keeps the
     generator's own cost per request small and the same for both endpoints. Each repetition
     ``rep`` draws other bottles (same seeds would re-scan the same ones, warm from the last)."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
     per = requests // clients
+    seeds = [rep * clients + i for i in range(clients)]
 
-    def worker(seed: int) -> None:
-        rng = random.Random(seed)
-        mine: list[float] = []
-        # Each thread its own device, as a phone would be: scans counted, not rate-limited.
-        headers = {**LOOKUP_HEADERS, "X-Device-Id": f"bench-device-{seed}"}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            for _ in range(per):
-                started = time.perf_counter()
-                failure = _get(conn, rng.choice(paths), headers)
-                mine.append(time.perf_counter() - started)
-                if failure is not None:
-                    with lock:
-                        failures.append(failure)
-                    return
-        finally:
-            conn.close()
-        with lock:
-            latencies.extend(mine)
+    def plan(k: int) -> Iterator[tuple[str, float]]:
+        rng = random.Random(seeds[k])
+        for _ in range(per):
+            yield rng.choice(paths), time.perf_counter()
 
-    threads = [threading.Thread(target=worker, args=(rep * clients + i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(failures[0])
+    # Each thread its own device, as a phone would be: scans counted, not rate-limited.
+    latencies, elapsed = _clients(port, [f"bench-device-{seed}" for seed in seeds], plan)
     return latencies, len(latencies) / elapsed
 
 
@@ -587,30 +564,46 @@ def _paced(port: int, paths: list[str], offered: float, requests: int, rep: int 
     ``k / offered`` s), from enough threads that a slow answer does not hold the schedule up;
     each latency runs from when its request was due, so time spent waiting for a free thread
     counts. Run in a process of its own, as ``_load``."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
     rng = random.Random(rep)
     chosen = [rng.choice(paths) for _ in range(requests)]
     slots = iter(range(requests))
+    lock = threading.Lock()
     start = time.perf_counter() + 0.2
 
+    def plan(k: int) -> Iterator[tuple[str, float]]:
+        while True:
+            with lock:
+                i = next(slots, None)
+            if i is None:
+                return
+            due = start + i / offered
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            yield chosen[i], due
+
+    devices = [f"paced-device-{rep}-{k}" for k in range(PACED_THREADS)]
+    return _clients(port, devices, plan)[0]
+
+
+def _clients(
+    port: int, devices: list[str], plan: Callable[[int], Iterator[tuple[str, float]]]
+) -> tuple[list[float], float]:
+    """A thread per device id, each on one keep-alive connection, sending the GETs that
+    ``plan(k)`` yields as (path, the time its latency counts from); every latency and the
+    seconds all threads took. A failure stops its thread and is raised once all have ended."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
     def worker(k: int) -> None:
-        headers = {**LOOKUP_HEADERS, "X-Device-Id": f"paced-device-{rep}-{k}"}
+        headers = {**LOOKUP_HEADERS, "X-Device-Id": devices[k]}
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         mine: list[float] = []
         try:
-            while True:
-                with lock:
-                    i = next(slots, None)
-                if i is None:
-                    break
-                due = start + i / offered
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                failure = _get(conn, chosen[i], headers)
-                mine.append(time.perf_counter() - due)
+            for path, since in plan(k):
+                failure = _get(conn, path, headers)
+                mine.append(time.perf_counter() - since)
                 if failure is not None:
                     with lock:
                         failures.append(failure)
@@ -620,14 +613,16 @@ def _paced(port: int, paths: list[str], offered: float, requests: int, rep: int 
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(PACED_THREADS)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(devices))]
+    started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    elapsed = time.perf_counter() - started
     if failures:
         raise RuntimeError(failures[0])
-    return latencies
+    return latencies, elapsed
 
 
 def _get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> str | None:

@@ -45,17 +45,7 @@ class ClientKeyReused(Conflict):
 RESERVED = "stock reserved"
 ALLOCATION_FIELDS = ("warehouse_id", "cases", "reserved", "rule", "distance_m", "reason")
 # OrderSummary's fields other than ``id``, named as in the order's row.
-SUMMARY_FIELDS = (
-    "kind",
-    "state",
-    "buyer_id",
-    "seller_id",
-    "ship_to_id",
-    "client_key",
-    "total_fen",
-    "created_at",
-    "updated_at",
-)
+SUMMARY_FIELDS = tuple(name for name in OrderSummary.model_fields if name != "id")
 
 
 def new_order_id() -> str:

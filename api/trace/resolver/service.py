@@ -478,6 +478,6 @@ def _suspicions(
         reasons.append("This code was withdrawn and is on no genuine bottle.")
     if scans > 1:  # compliance's clone rules, with its thresholds (``clones``)
         if recent is None:
-            recent = list(repo.scans_of(conn, code.id))
+            recent = repo.scans_of(conn, code.id)
         reasons += clone_reasons(code.id, recent, thresholds)
     return reasons
