@@ -41,7 +41,10 @@ from api.trace.resolver.clones import scan_point
 # the to-dealer's authorized regions, comma-separated. The parties and regions are
 # scalar subqueries, each planned on its own (as is the code's case, read twice by primary
 # key): a plan with one join order to search costs a fraction of one with seven tables, and
-# PostgreSQL plans the statement again whenever the catalog changed.
+# PostgreSQL plans the statement again whenever the catalog changed. The regions are read by
+# the dealer's key (the primary key's prefix): joined to the party instead, the planner hashed
+# the whole of dealer_regions once per transfer (0.05 ms a transfer at 367 rows in EXPLAIN
+# ANALYZE).
 _FACTS = """
 SELECT 's' AS what, s.id, s.at AS ts, {scan_at} AS at, s.device_hash, s.lat_centi, s.lon_centi,
   s.province AS a, s.city AS b, NULL AS c, NULL AS d, NULL AS e, NULL AS f, NULL AS g,
@@ -53,8 +56,9 @@ SELECT 't', NULL, e.at, {event_at}, NULL, NULL, NULL, e.kind, e.entry_id, e.part
   (SELECT p.dealer_id FROM parties p WHERE p.party_id = e.party), e.sender,
   (SELECT p.kind FROM parties p WHERE p.party_id = e.sender),
   (SELECT p.dealer_id FROM parties p WHERE p.party_id = e.sender),
-  (SELECT {regions} FROM parties p JOIN dealer_regions dr ON dr.dealer_id = p.dealer_id
-   WHERE p.party_id = e.party), ix.code_id
+  (SELECT {regions} FROM dealer_regions dr
+   WHERE dr.dealer_id = (SELECT p.dealer_id FROM parties p WHERE p.party_id = e.party)),
+  ix.code_id
 FROM trace_code_index ix
 JOIN trace_code_events e ON e.entry_id = ix.entry_id
 WHERE ix.code_id = {case_of} AND e.kind IN ('transfer.shipped', 'transfer.received')
