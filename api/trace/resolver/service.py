@@ -429,8 +429,8 @@ def _device_salt(conn: Connection) -> bytes:
     return salt
 
 
-def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> tuple[int, datetime | None, int]:
-    """Record the scan; return the code's (count, first scan, distinct devices) with it."""
+def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> repo.RecordedScan:
+    """Record the scan; return the code's scans counting it (totals and the most recent)."""
     salt = _device_salt(conn)
     device = hmac.new(salt, (scan.device_id or "").encode(), hashlib.sha256).digest()
     city = (
