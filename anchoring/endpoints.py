@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from anchoring import repository as repo
 from anchoring.receipt import EntryNotFound, NotAnchored, Receipt, build_receipt
 from anchoring.schemas import AnchorList, AnchorOut
-from api.deps import get_conn, get_log
+from api.deps import BIGINT_MAX, get_conn, get_log
 from api.log import repository as log_repo
 from api.log.service import LogService
 
@@ -26,7 +26,9 @@ def list_anchors(
     state: Literal["pending", "submitted", "confirmed"] | None = Query(
         None, description="only anchors in this state"
     ),
-    before: int | None = Query(None, ge=1, description="only anchors of smaller trees"),
+    before: int | None = Query(
+        None, ge=1, le=BIGINT_MAX, description="only anchors of smaller trees"
+    ),
     limit: int = Query(50, ge=1, le=500),
     conn: Connection = Depends(get_conn, scope="function"),
 ) -> AnchorList:
@@ -48,7 +50,7 @@ def list_anchors(
     responses=_NOT_FOUND,
 )
 def entry_anchor(
-    seq: int = Path(ge=0), conn: Connection = Depends(get_conn, scope="function")
+    seq: int = Path(ge=0, le=BIGINT_MAX), conn: Connection = Depends(get_conn, scope="function")
 ) -> AnchorOut:
     """The earliest confirmed anchor whose checkpoint contains the entry."""
     anchor = repo.anchor_covering(conn, seq)
@@ -67,7 +69,7 @@ def entry_anchor(
     responses=_NOT_FOUND,
 )
 def entry_receipt(
-    seq: int = Path(ge=0),
+    seq: int = Path(ge=0, le=BIGINT_MAX),
     conn: Connection = Depends(get_conn, scope="function"),
     log: LogService = Depends(get_log),
 ) -> Receipt:

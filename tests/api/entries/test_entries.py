@@ -133,6 +133,9 @@ def test_unknown_seq_is_404(client: TestClient) -> None:
         f"/v1/proofs/inclusion?seq={2**63}&size=1",
         f"/v1/proofs/consistency?first=1&second={2**64}",
         f"/v1/checkpoints?size={2**63}",
+        f"/v1/entries/{2**63}/anchor",
+        f"/v1/entries/{2**74}/receipt",
+        f"/v1/anchors?before={2**63}",
     ],
 )
 def test_numbers_beyond_the_database_are_refused_by_name(client: TestClient, path: str) -> None:
