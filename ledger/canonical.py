@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -74,6 +74,38 @@ def _shorten(literal: str) -> str:
     if len(literal) <= 40:
         return literal
     return f"{literal[:20]}…{literal[-8:]} ({len(literal)} chars)"
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` is built only of the exact types JCS encodes (``dict`` with ``str``
+    keys, ``list``, ``str``, ``bool``, ``None``, ``int`` within ``±(2**53 - 1)``).
+
+    The quick test before encoding: no path kept, no regular expression per string. A lone
+    surrogate, the one thing it leaves unchecked, makes the UTF-8 encoding in
+    :func:`_encode` fail. ``False`` says only "not certain": subclasses and bad values alike
+    go to :func:`_check`, which accepts the former and names where the latter are.
+    """
+    kind = type(value)
+    if kind is dict:
+        items: Iterable[object] = value.values()  # type: ignore[attr-defined]
+        if any(type(key) is not str for key in value):  # type: ignore[attr-defined]
+            return False
+    elif kind is list:
+        items = value  # type: ignore[assignment]
+    elif kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER  # type: ignore[operator]
+    else:
+        return kind is str or kind is bool or value is None
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+                return False
+        elif not _plain(item):
+            return False
+    return True
 
 
 def _check(value: object) -> None:
@@ -212,6 +244,11 @@ def canonical_json(value: object) -> bytes:
     :raises MalformedEntryError: for anything else, naming where it is.
     """
     try:
+        if _plain(value):
+            try:
+                return _encode(value)
+            except UnicodeEncodeError:
+                pass  # a lone surrogate somewhere: the full check says where
         _check(value)
         return _encode(value)
     except _Invalid as bad:

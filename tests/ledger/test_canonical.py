@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from ledger.canonical import (
     MAX_SAFE_INTEGER,
+    _check,
+    _Invalid,
     canonical_json,
     entry_bytes,
     entry_prefix,
@@ -392,3 +394,40 @@ def test_parse_ts_rejects_other_forms(text: str) -> None:
 def test_fast_encoder_equals_the_reference_jcs(value: Any) -> None:
     """canonical_json encodes with json.dumps where that is provably JCS; rfc8785 decides."""
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+# Anything a caller might pass: JCS's values, and what it cannot encode, anywhere in the tree.
+any_scalars = (
+    json_scalars
+    | st.floats(allow_nan=True)
+    | st.integers()
+    | st.text(alphabet=st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=3)
+    | st.binary(max_size=2)
+)
+any_values = st.recursive(
+    any_scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(json_keys | st.integers(0, 3) | st.none(), children, max_size=4)
+        | st.dictionaries(json_keys, children, max_size=3).map(lambda d: OrderedDict(d))
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=1000)
+@given(any_values)
+def test_quick_check_accepts_and_refuses_as_the_full_walk(value: Any) -> None:
+    """canonical_json tries a quick type test before the full walk that names where a value
+    is bad: it must accept exactly what the walk accepts, and refuse with the walk's words."""
+    try:
+        _check(value)
+    except _Invalid as bad:
+        expected = str(bad.error())
+    else:
+        assert canonical_json(value) == rfc8785.dumps(value)
+        return
+    with pytest.raises(MalformedEntryError) as caught:
+        canonical_json(value)
+    assert str(caught.value) == expected
