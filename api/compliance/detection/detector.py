@@ -249,26 +249,26 @@ class Detector:
 
     def findings(self) -> list[Finding]:
         th = self.thresholds
-        weak: dict[tuple[str, str], list[Signal]] = {}
+        # Weak signals are scored from their counts first and built only for the cases that
+        # reach an alert: most foreign scans (a tourist's bottle) never do.
+        weak: dict[tuple[str, str], list[tuple[str, dict[bytes | str, Observation]]]] = {}
+        weak_score: dict[tuple[str, str], int] = {}
         for (dealer, case, city), bottles in self._foreign.items():
-            observed = sorted(bottles.values(), key=lambda o: (o.at, o.scan_id))
-            weak.setdefault((dealer, case), []).append(
-                Signal(
-                    SignalName.CONSUMER_SCANS_OUTSIDE,
-                    th.weak_points(len(observed)),
-                    observed[0].at,
-                    place=city,
-                    count=len(observed),
-                    observations=tuple(observed),
-                )
-            )
+            weak.setdefault((dealer, case), []).append((city, bottles))
+            points = th.weak_points(len(bottles))
+            weak_score[dealer, case] = weak_score.get((dealer, case), 0) + points
         out: list[Finding] = []
         for dealer, case in sorted(set(self._strong) | set(weak)):
-            strong = sorted(self._strong.get((dealer, case), {}).values(), key=_by_time)
-            soft = sorted(weak.get((dealer, case), []), key=lambda s: (-s.count, s.at))
-            score = sum(s.points for s in strong) + sum(s.points for s in soft)
+            found = self._strong.get((dealer, case), {})
+            score = sum(s.points for s in found.values()) + weak_score.get((dealer, case), 0)
             if score < th.alert_score:
                 continue
+            strong = sorted(found.values(), key=_by_time)
+            cities = weak.get((dealer, case), [])
+            soft = sorted(
+                (self._weak_signal(city, bottles) for city, bottles in cities),
+                key=lambda s: (-s.count, s.at),
+            )
             allocation = self._allocation_of(case, dealer)
             place = strong[0].place if strong else soft[0].place
             out.append(
@@ -305,6 +305,17 @@ class Detector:
                 )
             )
         return out
+
+    def _weak_signal(self, city: str, bottles: dict[bytes | str, Observation]) -> Signal:
+        observed = sorted(bottles.values(), key=lambda o: (o.at, o.scan_id))
+        return Signal(
+            SignalName.CONSUMER_SCANS_OUTSIDE,
+            self.thresholds.weak_points(len(observed)),
+            observed[0].at,
+            place=city,
+            count=len(observed),
+            observations=tuple(observed),
+        )
 
     def _allocation_of(self, case: str, dealer: str) -> Allocation | None:
         for span in reversed(self.timelines.get(case, [])):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 
 from api.compliance.alerts.runs import _item_json, ts
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_json
+from ledger.canonical import MAX_SAFE_INTEGER, canonical_json, format_ts
 from ledger.errors import MalformedEntryError
 
 CODES = [
@@ -40,3 +41,11 @@ def test_an_item_beyond_jcs_is_refused_as_canonical_json_refuses_it() -> None:
     item = {"code": "c", "scan": MAX_SAFE_INTEGER + 1, "at": ts(0)}
     with pytest.raises(MalformedEntryError):
         _item_json(item)
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [0, 1, 59, 951_782_400, 1_764_000_000, 1_764_000_000 + 86_399, 4_102_444_800, 253_402_300_799],
+)
+def test_whole_seconds_are_written_as_format_ts_writes_them(seconds: int) -> None:
+    assert ts(seconds) == format_ts(datetime.fromtimestamp(seconds, UTC))
