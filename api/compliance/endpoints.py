@@ -105,7 +105,7 @@ def list_alerts(
         strength=strength,
         gtin=gtin,
         detected_from=_day_start(since),
-        detected_until=_day_start(until + timedelta(days=1) if until else None),
+        detected_until=_day_start(until, after=True),
         before=cursor,
         limit=limit,
         **filters,
@@ -113,11 +113,17 @@ def list_alerts(
     return [alert_out(r) for r in rows]
 
 
-def _day_start(day: date | None) -> datetime | None:
-    """Midnight of ``day`` in Asia/Shanghai, as UTC (the form the table stores)."""
+def _day_start(day: date | None, *, after: bool = False) -> datetime | None:
+    """Midnight of ``day`` (``after``: of the day after it) in Asia/Shanghai, as UTC (the form
+    the table stores). ``None`` where that lies beyond the calendar's ends (from 0001-01-01,
+    up to 9999-12-31): no bound then, as no detection time lies beyond them either."""
     if day is None:
         return None
-    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
+    try:
+        start = datetime.combine(day, time(), SHANGHAI)
+        return (start + timedelta(days=1) if after else start).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, summary="One alert and its history")

@@ -24,6 +24,10 @@ def test_alerts_filter_by_sku_and_detection_day(flow: Flow) -> None:
     assert len(s.alerts("compliance", since=yesterday)) == 2
     assert s.alerts("compliance", until=yesterday) == []
     assert s.alerts("compliance", since=tomorrow) == []
+    # The calendar's ends: no bound at all, not a day past the last one a date can name.
+    assert len(s.alerts("compliance", since="0001-01-01", until="9999-12-31")) == 2
+    assert s.alerts("compliance", until="0001-01-01") == []
+    assert s.alerts("compliance", since="9999-12-31") == []
     both = s.alerts("compliance", kind="clone", gtin=sku, since=day)
     assert [a["kind"] for a in both] == ["clone"]
 
