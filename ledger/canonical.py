@@ -247,7 +247,7 @@ def canonical_json(value: object) -> bytes:
         if _plain(value):
             try:
                 return _encode(value)
-            except UnicodeEncodeError:
+            except (UnicodeEncodeError, rfc8785.CanonicalizationError):
                 pass  # a lone surrogate somewhere: the full check says where
         _check(value)
         return _encode(value)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import rfc8785
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.canonical import (
@@ -418,6 +418,8 @@ any_values = st.recursive(
 
 @settings(max_examples=1000)
 @given(any_values)
+@example(["\ud800"])
+@example({"k": "\U00010000", "z": ["\udfff"]})  # astral text goes to rfc8785, which refuses too
 def test_quick_check_accepts_and_refuses_as_the_full_walk(value: Any) -> None:
     """canonical_json tries a quick type test before the full walk that names where a value
     is bad: it must accept exactly what the walk accepts, and refuse with the walk's words."""
