@@ -81,27 +81,27 @@ def _plain(value: object) -> bool:
     keys, ``list``, ``str``, ``bool``, ``None``, ``int`` within ``±(2**53 - 1)``).
 
     The quick test before encoding: no path kept, no regular expression per string. A lone
-    surrogate, the one thing it leaves unchecked, makes the UTF-8 encoding in
-    :func:`_encode` fail. ``False`` says only "not certain": subclasses and bad values alike
+    surrogate, the one thing it leaves unchecked, makes :func:`_encode` fail (the UTF-8
+    encoding, or ``rfc8785`` for text beyond U+FFFF). ``False`` says only "not certain": subclasses and bad values alike
     go to :func:`_check`, which accepts the former and names where the latter are.
     """
-    kind = type(value)
-    if kind is dict:
-        items: Iterable[object] = value.values()  # type: ignore[attr-defined]
-        if any(type(key) is not str for key in value):  # type: ignore[attr-defined]
+    items: Iterable[object]
+    if type(value) is dict:
+        if any(type(key) is not str for key in value):
             return False
-    elif kind is list:
-        items = value  # type: ignore[assignment]
-    elif kind is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER  # type: ignore[operator]
+        items = value.values()
+    elif type(value) is list:
+        items = value
+    elif type(value) is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
     else:
-        return kind is str or kind is bool or value is None
+        return type(value) is str or type(value) is bool or value is None
     for item in items:
         kind = type(item)
         if kind is str or kind is bool or item is None:
             continue
-        if kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+        if type(item) is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 return False
         elif not _plain(item):
             return False
