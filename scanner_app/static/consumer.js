@@ -15,7 +15,21 @@ function dl(t, rows) {
     .map(([k, v]) => [el("dt", {}, t[k] || k), el("dd", {}, String(v))]));
 }
 
+/** Draw the page again (the proofs checked, the language switched), keeping what the user was
+ * typing into the bottle-link field and its focus: a redraw must not take their input away. */
 function render() {
+  const typing = document.getElementById("manual");
+  const typed = typing?.value ?? "";
+  const focused = typing !== null && document.activeElement === typing;
+  draw();
+  const input = document.getElementById("manual");
+  if (input) {
+    input.value = typed;
+    if (focused) input.focus();
+  }
+}
+
+function draw() {
   const t = STRINGS[lang];
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.title = `${t.title} · 酒源 Jiuyuan`;

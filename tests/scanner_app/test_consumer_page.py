@@ -100,6 +100,20 @@ def test_unknown_code_is_not_ours(page: Any, server: Server) -> None:
     screenshot(page, "consumer-unknown")
 
 
+def test_a_redraw_keeps_what_the_user_is_typing(page: Any, server: Server) -> None:
+    # The page draws itself again when the proofs are checked and when the language changes;
+    # a link being typed then must stay (it once vanished when the check finished mid-typing).
+    page.goto(server.url(server.bottles[3]))
+    assert "已在您的浏览器中验证" in badge_text(page)
+    link = f"https://{server.host}{server.bottles[4]}"
+    page.get_by_label("或输入瓶身链接：").fill(link)
+    page.locator("#lang").click()
+    field = page.get_by_label("or enter the bottle link:")
+    assert field.input_value() == link
+    page.get_by_role("button", name="Look up").click()
+    page.wait_for_url("**" + server.bottles[4])
+
+
 def test_manual_entry_opens_the_code(page: Any, server: Server) -> None:
     page.goto(server.url(server.bottles[3]))
     page.get_by_label("或输入瓶身链接：").fill(f"https://{server.host}{server.bottles[4]}")
