@@ -82,8 +82,9 @@ def _plain(value: object) -> bool:
 
     The quick test before encoding: no path kept, no regular expression per string. A lone
     surrogate, the one thing it leaves unchecked, makes :func:`_encode` fail (the UTF-8
-    encoding, or ``rfc8785`` for text beyond U+FFFF). ``False`` says only "not certain": subclasses and bad values alike
-    go to :func:`_check`, which accepts the former and names where the latter are.
+    encoding, or ``rfc8785`` for text beyond U+FFFF). ``False`` says only "not certain":
+    subclasses and bad values alike go to :func:`_check`, which accepts the former and names
+    where the latter are.
     """
     items: Iterable[object]
     if type(value) is dict:
