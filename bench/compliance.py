@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from api.compliance.alerts import runs, screen
 from api.compliance.alerts.runs import detect_for_scan, run_detection
@@ -109,7 +109,7 @@ def run(options: Options, base_url: str) -> list[Row]:
     ]
 
 
-def _vacuum(engine: Any) -> None:
+def _vacuum(engine: Engine) -> None:
     """``VACUUM (ANALYZE)`` every table of the benchmark's schema, as autovacuum leaves a live
     database: planner statistics, and visibility maps that let index-only scans skip the heap
     (a bulk load leaves them unset; until a vacuum, every index-only read of the code index

@@ -36,7 +36,7 @@ from api.compliance.geo.gazetteer import Gazetteer, gazetteer
 from api.config import get_settings
 from api.log.outbox import stage_entries, stage_entry
 from api.trace.common import SHANGHAI
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_json, format_ts
+from ledger.canonical import MAX_SAFE_INTEGER, canonical_json
 from ledger.merkle import leaf_hash
 from ledger.merkle import root as merkle_root
 
@@ -58,8 +58,6 @@ class RunReport:
 def ts(seconds: int) -> str:
     """``format_ts`` of a whole second since the epoch, written out: a run formats one for
     every observation and signal, and the way through ``datetime`` cost four times more."""
-    if type(seconds) is not int:
-        return format_ts(datetime.fromtimestamp(seconds, UTC))
     return _WHOLE_SECOND(*time.gmtime(seconds)[:6])
 
 

@@ -252,19 +252,17 @@ class Detector:
         # Weak signals are scored from their counts first and built only for the cases that
         # reach an alert: most foreign scans (a tourist's bottle) never do.
         weak: dict[tuple[str, str], list[tuple[str, dict[bytes | str, Observation]]]] = {}
-        weak_score: dict[tuple[str, str], int] = {}
         for (dealer, case, city), bottles in self._foreign.items():
             weak.setdefault((dealer, case), []).append((city, bottles))
-            points = th.weak_points(len(bottles))
-            weak_score[dealer, case] = weak_score.get((dealer, case), 0) + points
         out: list[Finding] = []
         for dealer, case in sorted(set(self._strong) | set(weak)):
             found = self._strong.get((dealer, case), {})
-            score = sum(s.points for s in found.values()) + weak_score.get((dealer, case), 0)
+            cities = weak.get((dealer, case), [])
+            score = sum(s.points for s in found.values())
+            score += sum(th.weak_points(len(bottles)) for _, bottles in cities)
             if score < th.alert_score:
                 continue
             strong = sorted(found.values(), key=_by_time)
-            cities = weak.get((dealer, case), [])
             soft = sorted(
                 (self._weak_signal(city, bottles) for city, bottles in cities),
                 key=lambda s: (-s.count, s.at),
