@@ -26,6 +26,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def today() -> date:
+    """The calendar date where the brand works (Asia/Shanghai): what a record dated by a
+    cellar master or a bottling line may not lie beyond."""
+    return now().astimezone(SHANGHAI).date()
+
+
 def utc(value: datetime) -> datetime:
     """An aware UTC datetime from the database (SQLite returns naive ones)."""
     return as_utc(value)

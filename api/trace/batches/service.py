@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 from sqlalchemy import Connection
 
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, Unprocessable
 from api.trace import common
 from api.trace.batches import repository as repo
 from api.trace.batches.schemas import BatchIn, BatchOut, BatchStatus
@@ -14,6 +15,10 @@ from api.trace.blending import repository as blending
 from api.trace.blending.service import InsufficientVolume, UnknownBlend
 from api.trace.products import repository as products
 from api.trace.products.service import UnknownProduct, parse_gtin
+
+PLANNING_HORIZON: Final = timedelta(days=180)
+"""How far ahead a batch may be planned: codes are generated and printed before the line
+runs, but a bottling date half a year out is a typing slip, not a plan."""
 
 
 class UnknownBatch(NotFound):
@@ -30,6 +35,18 @@ def create(conn: Connection, data: BatchIn) -> BatchOut:
     blend = blending.get_blend(conn, data.blend_no)
     if blend is None:
         raise UnknownBlend(f"no blend {data.blend_no}")
+    if data.bottled_on < blend["blended_on"]:
+        raise Unprocessable(
+            f"bottled_on {data.bottled_on} is before blend {data.blend_no} was made "
+            f"({blend['blended_on']})"
+        )
+    latest = common.today() + PLANNING_HORIZON
+    if data.bottled_on > latest:
+        raise Unprocessable(
+            f"bottled_on {data.bottled_on} is more than {PLANNING_HORIZON.days} days ahead "
+            f"(latest {latest}, Asia/Shanghai)",
+            code="date_in_future",
+        )
     needed = data.planned_qty * product["volume_ml"]
     if not blending.draw_blend(conn, data.blend_no, needed):
         raise InsufficientVolume(

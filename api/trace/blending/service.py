@@ -37,9 +37,20 @@ class InsufficientVolume(Conflict):
 def register_base_liquor(conn: Connection, data: BaseLiquorIn) -> BaseLiquorOut:
     if repo.get_base_liquor(conn, data.lot) is not None:
         raise Conflict(f"base-liquor lot {data.lot} is already registered", code="lot_exists")
+    today = common.today()
+    if data.vintage > today.year:
+        raise Unprocessable(
+            f"vintage {data.vintage} is a year to come; a lot is registered once distilled",
+            code="date_in_future",
+        )
     if data.stored_since is not None and data.stored_since.year < data.vintage:
         raise Unprocessable(
             f"stored_since {data.stored_since} is before the vintage year {data.vintage}"
+        )
+    if data.stored_since is not None and data.stored_since > today:
+        raise Unprocessable(
+            f"stored_since {data.stored_since} is after today ({today}, Asia/Shanghai)",
+            code="date_in_future",
         )
     payload: dict[str, Any] = {
         "lot": data.lot,
@@ -101,6 +112,13 @@ def shares_bp(volumes: list[int]) -> list[int]:
 def record_blend(conn: Connection, data: BlendIn) -> BlendOut:
     if repo.get_blend(conn, data.blend_no) is not None:
         raise Conflict(f"blend {data.blend_no} is already recorded", code="blend_exists")
+    today = common.today()
+    if data.blended_on > today:
+        raise Unprocessable(
+            f"blended_on {data.blended_on} is after today ({today}, Asia/Shanghai); a blend is "
+            "recorded once it is made",
+            code="date_in_future",
+        )
     lots = [i.lot for i in data.inputs]
     if len(set(lots)) != len(lots):
         raise Unprocessable("each base-liquor lot may appear once among a blend's inputs")
