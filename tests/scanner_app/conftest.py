@@ -165,3 +165,23 @@ def page(browser: Any) -> Iterator[Any]:
     """A phone-sized (390×844) page (``checked_page``). Modules with their own needs define
     their own ``page``."""
     yield from checked_page(browser, viewport={"width": 390, "height": 844})
+
+
+class Held:
+    """Requests matching ``pattern`` held back (``page.route``) until ``release``: a slow
+    network, for what a page does while an answer is on its way."""
+
+    def __init__(self, page: Any, pattern: str) -> None:
+        self.page, self.pattern = page, pattern
+        self.routes: list[Any] = []
+        page.route(pattern, lambda route: self.routes.append(route))
+
+    def release(self) -> None:
+        """Wait until a request is held, then let the held ones (and any later) through."""
+        deadline = time.monotonic() + 30
+        while not self.routes:
+            assert time.monotonic() < deadline, f"no request to {self.pattern} was made"
+            self.page.wait_for_timeout(20)  # lets Playwright dispatch the route to us
+        for route in self.routes:
+            route.continue_()
+        self.page.unroute(self.pattern)

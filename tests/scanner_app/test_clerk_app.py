@@ -21,7 +21,7 @@ from tests.scanner_app.clerk_fixtures import (
     build_clerk_world,
     member_qr,
 )
-from tests.scanner_app.conftest import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.scanner_app.conftest import CHROMIUM, CHROMIUM_ARGS, Held, Server
 from tests.scanner_app.test_camera import y4m_of
 
 PHONE_SIZE = {"width": 390, "height": 844}
@@ -243,6 +243,21 @@ def test_top_up_spend_refund_receipts_and_z_report(
     assert "Debits equal credits" in page.locator("#z-balanced").inner_text()
     assert page.evaluate("document.documentElement.lang") == "en"
     page.get_by_role("button", name="中文").click()
+
+
+@pytest.mark.usefixtures("world")
+def test_a_day_typed_while_the_z_report_loads_stays(page: Any, server: Server) -> None:
+    # The Z-report draws its day field at once and itself again when the report arrives; a
+    # day typed in between must stay, with the focus (it was wiped back to today).
+    login(page, server)
+    held = Held(page, "**/z-report?day=*")
+    page.get_by_role("link", name="日结报表").click()
+    day = page.get_by_label("营业日")
+    day.fill("2026-01-05")
+    held.release()
+    page.locator("#z-balanced, #z-empty, #z-report .problem").first.wait_for()
+    assert day.input_value() == "2026-01-05"
+    assert page.evaluate("document.activeElement.id") == "z-day"
 
 
 def test_spending_more_than_the_balance_is_refused_and_books_nothing(

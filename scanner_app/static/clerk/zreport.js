@@ -18,7 +18,14 @@ async function load(ctx) {
     st.error = err;
   }
   st.loading = false;
+  // Drawn again with the report: a day being typed meanwhile stays, and keeps its focus.
+  const typing = document.getElementById("z-day");
+  const typed = typing?.value;  // "" while a date is half typed: nothing to keep
+  const focused = typing !== null && document.activeElement === typing;
   ctx.render(false);
+  const input = document.getElementById("z-day");
+  if (input && typed) input.value = typed;
+  if (input && focused) input.focus();
 }
 
 function table(caption, cols, rows, id) {
