@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from api.trace.common import SHANGHAI
-from tests.scanner_app.conftest import Server, checked_page
+from tests.scanner_app.conftest import Held, Server, checked_page
 from tests.scanner_app.console_fixtures import (
     OFFICER,
     OFFICER_PASSWORD,
@@ -223,6 +224,30 @@ def test_officer_filters_opens_verifies_and_confirms(
     page.get_by_role("heading", name="Alerts").wait_for()
     assert page.locator(f"#alerts tr[data-id='{diversion['id']}'] .tag").inner_text() == "Confirmed"
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_filters_changed_while_the_list_loads_stay(
+    page: Any, server: Server, console: ConsoleWorld
+) -> None:
+    # Applying filters draws the list and its form again when the alerts arrive; what the
+    # officer changes in the form meanwhile must stay, and the field they are in keep the focus.
+    login(page, server)
+    shown(page)
+    held = Held(page, re.compile(r"/v1/compliance/alerts\?"))
+    page.locator("#filters #kind").select_option("diversion")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_function("() => location.hash.includes('kind=diversion')")
+    page.locator("#filters #state").select_option("new")
+    today = datetime.now(SHANGHAI).date().isoformat()
+    page.locator("#filters #since").fill(today)
+    held.release()
+    shown(page)
+    assert set(row_ids(page)) <= {console.diversion["id"], console.back["id"]}
+    assert page.locator("#filters #kind").input_value() == "diversion"
+    assert page.locator("#filters #state").input_value() == "new"
+    assert page.locator("#filters #since").input_value() == today
+    assert page.evaluate("document.activeElement.id") == "since"
+    assert "state=" not in page.evaluate("location.hash")  # changed, not applied
 
 
 def _flip_first_proof_byte(bundle: dict[str, Any]) -> None:

@@ -17,14 +17,16 @@ export async function alertsView(main, ctx, params) {
   const key = JSON.stringify({ ...filters, limit });
   if (trail.key !== key) trail = { key, cursors: [] };
   const before = params.get("before") || "";
+  const keep = keeper(main);
   let rows;
   try {
     rows = await request("/v1/compliance/alerts" + query({ ...filters, limit: limit + 1, before }));
   } catch (err) {
     if (err.status === 401) throw err;
     // A filter the API refuses (an empty date range…): say why, keep the form to fix it.
-    main.replaceChildren(el("h1", {}, t.nav.alerts), filterForm(ctx, filters, String(limit)),
-      el("p", { class: "msg error", role: "alert", id: "alerts-error" }, err.message));
+    keep(filterForm(ctx, filters, String(limit)), (form) => main.replaceChildren(
+      el("h1", {}, t.nav.alerts), form,
+      el("p", { class: "msg error", role: "alert", id: "alerts-error" }, err.message)));
     return;
   }
   const more = rows.length > limit;
@@ -41,7 +43,30 @@ export async function alertsView(main, ctx, params) {
       t.next));
   const list = alerts.length ? table("alerts", t.alertsCaption(alerts.length), t.cols,
     alerts.map((a) => alertRow(a, ctx)), [4]) : el("p", { id: "alerts-empty" }, t.none);
-  main.replaceChildren(el("h1", {}, t.nav.alerts), form, list, pager);
+  keep(form, () => main.replaceChildren(el("h1", {}, t.nav.alerts), form, list, pager));
+}
+
+/** What the user does in the filter form on screen while the list loads: `keep(form, draw)`
+ *  draws the new form with the fields they changed meanwhile (where the new form offers the
+ *  value) and with the focus in the field they went on to, so the list arriving takes neither. */
+function keeper(main) {
+  const shown = main.querySelector("#filters");
+  const fields = shown ? [...shown.elements].filter((f) => f.name) : [];
+  const start = fields.map((f) => f.value);
+  const focusedAtStart = document.activeElement;
+  return (form, draw) => {
+    const changed = shown?.isConnected ? fields.filter((f, i) => f.value !== start[i]) : [];
+    const active = document.activeElement;
+    const focus = shown?.isConnected && fields.includes(active)
+      && (active !== focusedAtStart || changed.includes(active)) ? active.name : null;
+    draw(form);
+    for (const { name, value } of changed) {
+      const field = form.elements[name];
+      if (field?.tagName === "SELECT" && ![...field.options].some((o) => o.value === value)) continue;
+      if (field) field.value = value;
+    }
+    if (focus) form.elements[focus]?.focus();
+  };
 }
 
 function filterForm(ctx, filters, limit) {

@@ -128,9 +128,11 @@ document.getElementById("lang").addEventListener("click", () => {
   localStorage.setItem("jy_lang", ctx.lang);
   route();
 });
-// After a navigation, focus the new content (screen readers announce it; Tab starts there).
+// After a navigation, focus the new content (screen readers announce it; Tab starts there),
+// unless the user went on into the alerts filters while it loaded (alerts.js keeps them there).
 window.addEventListener("hashchange", async () => {
   await route();
+  if (document.getElementById("filters")?.contains(document.activeElement)) return;
   document.getElementById("main").focus({ preventScroll: true });
 });
 window.addEventListener("jy-logout", () => { ctx.names = null; });
