@@ -250,6 +250,26 @@ def test_filters_changed_while_the_list_loads_stay(
     assert "state=" not in page.evaluate("location.hash")  # changed, not applied
 
 
+def test_a_reason_being_written_stays_when_the_alert_draws_again(
+    page: Any, server: Server, console: ConsoleWorld
+) -> None:
+    # Switching the language loads the alert again and draws it anew; the reason being
+    # written (before and while it loads) must stay, with the focus.
+    alert_id = console.back["id"]
+    login(page, server, f"#/alerts/{alert_id}")
+    reason = page.get_by_label("理由")
+    reason.fill("经销商称此箱为退货")
+    held = Held(page, f"**/v1/compliance/alerts/{alert_id}")
+    page.get_by_role("button", name="English").click()
+    reason.press("End")
+    reason.press_sequentially("，待核实")
+    held.release()
+    page.get_by_role("heading", name="Decision").wait_for()
+    field = page.get_by_label("Reason")
+    assert field.input_value() == "经销商称此箱为退货，待核实"
+    assert page.evaluate("document.activeElement.id") == "reason"
+
+
 def _flip_first_proof_byte(bundle: dict[str, Any]) -> None:
     for entry in bundle["entries"]:
         if entry["proof"]:

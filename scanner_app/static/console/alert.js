@@ -12,7 +12,16 @@ const NEXT = { new: ["investigating", "confirmed", "dismissed"],
 
 export async function alertView(main, ctx, alertId) {
   const alert = await request(`/v1/compliance/alerts/${encodeURIComponent(alertId)}`);
+  // Drawn again (the language switched): a reason being written for this alert stays, with
+  // its focus, whatever the user typed while the alert loaded.
+  const typing = main.querySelector("#reason");
+  const mine = typing?.form?.dataset.alert === alert.id;
+  const typed = mine ? typing.value : "";
+  const focused = mine && document.activeElement === typing;
   render(main, ctx, alert, null);
+  const reason = main.querySelector("#reason");
+  if (reason && typed) reason.value = typed;
+  if (reason && focused) reason.focus();
 }
 
 function render(main, ctx, alert, notice) {
@@ -72,7 +81,7 @@ function decisionPanel(main, ctx, alert) {
   const labels = { investigating: t.investigate, confirmed: t.confirm[alert.kind],
     dismissed: t.dismiss };
   const styles = { investigating: "secondary", confirmed: "danger", dismissed: "primary" };
-  const form = el("form", { class: "card", id: "decision" },
+  const form = el("form", { class: "card", id: "decision", "data-alert": alert.id },
     el("p", { class: "small", id: "decision-hint" }, t.decisionHint),
     el("label", { for: "reason" }, t.reasonLabel), reason,
     el("div", { class: "actions" }, allowed.map((to) =>
