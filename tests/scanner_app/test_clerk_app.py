@@ -260,6 +260,24 @@ def test_a_day_typed_while_the_z_report_loads_stays(page: Any, server: Server) -
     assert page.evaluate("document.activeElement.id") == "z-day"
 
 
+@pytest.mark.usefixtures("world")
+def test_a_view_left_while_it_loads_does_not_draw_over_the_next(page: Any, server: Server) -> None:
+    # The Z-report draws itself again when its report arrives; if the clerk has gone on to
+    # the counter meanwhile, that must not draw the counter again over the number being typed.
+    login(page, server)
+    held = Held(page, "**/z-report?day=*")
+    page.get_by_role("link", name="日结报表").click()
+    page.get_by_role("heading", name="日结报表（Z 报表）").wait_for()
+    page.get_by_role("link", name="会员", exact=True).click()
+    phone = page.get_by_label("手机号")
+    phone.fill(PHONE)
+    with page.expect_request_finished(lambda r: "/z-report" in r.url):
+        held.release()
+    page.evaluate("() => new Promise((done) => setTimeout(done))")  # the page has taken it
+    assert phone.input_value() == PHONE
+    assert page.evaluate("document.activeElement.id") == "member-phone"
+
+
 def test_spending_more_than_the_balance_is_refused_and_books_nothing(
     page: Any, server: Server, world: ClerkWorld
 ) -> None:

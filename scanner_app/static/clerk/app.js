@@ -24,6 +24,15 @@ const ctx = {
   render(focus = false) { render(focus); },
 };
 
+/** The context view `name` is drawn with: a redraw it asks for when a fetch of its own
+ *  finishes waits while another view is on screen, instead of drawing that one again over
+ *  what the clerk is typing there; the view draws from its state when opened again. */
+function viewCtx(name) {
+  return Object.create(ctx, { render: { value: (focus = false) => {
+    if (state.shown === name) render(focus);
+  } } });
+}
+
 function route() {
   const name = location.hash.replace(/^#\/?/, "");
   return VIEWS[name] ? name : "member";
@@ -84,7 +93,7 @@ function render(focus = true) {
     menu.replaceChildren(...nav(t));
     state.entered = state.shown !== route();
     state.shown = route();
-    main.replaceChildren(VIEWS[route()](ctx));
+    main.replaceChildren(VIEWS[route()](viewCtx(route())));
   }
   if (focus) main.querySelector(".view-title")?.focus();
 }
