@@ -377,6 +377,23 @@ def test_member_found_by_scanning_their_qr_with_the_camera(
         screenshot(page, "member-card")
 
 
+@pytest.mark.usefixtures("world")
+def test_a_phone_number_not_found_stays_to_be_corrected(page: Any, server: Server) -> None:
+    # A mistyped number: the clerk corrects it where it is, not types it all again.
+    login(page, server)
+    phone = page.get_by_label("手机号")
+    typo = PHONE[:-1] + ("0" if PHONE[-1] != "0" else "1")
+    phone.fill(typo)
+    page.get_by_role("button", name="按手机号查找").click()
+    page.get_by_role("alert").wait_for()
+    assert phone.input_value() == typo
+    assert page.evaluate("document.activeElement.id") == "member-phone"
+    assert page.evaluate("document.activeElement.selectionEnd") == len(typo)
+    page.keyboard.type(PHONE)  # the selected number is typed over
+    page.get_by_role("button", name="按手机号查找").click()
+    page.get_by_role("heading", name="会员卡").wait_for()
+
+
 @pytest.mark.usefixtures("world")  # the clerk who logs in (it ran only after another test made it)
 def test_a_forged_member_code_is_explained(page: Any, server: Server) -> None:
     login(page, server)

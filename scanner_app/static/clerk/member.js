@@ -12,12 +12,14 @@ import { heading, problem } from "./ui.js";
 import { startScanner } from "../scan.js";
 
 const st = { step: "find", member: null, op: null, draft: {}, pending: null, receipt: null,
-  promotions: [], spends: [], spend: null, topUps: [], rules: null, error: null, storeId: null };
+  promotions: [], spends: [], spend: null, topUps: [], rules: null, error: null, storeId: null,
+  sought: {} };  // sought: what the clerk looked for, { qr } or { phone }, kept after a miss
 const FORMS = { register: registerForm, real_name: realNameForm, cash_refund: cashRefundForm };
 
 export function memberView(app) {
   if (st.storeId !== app.storeId) {  // another login: forget the last clerk's member
-    Object.assign(st, { step: "find", member: null, error: null, storeId: app.storeId });
+    Object.assign(st, { step: "find", member: null, error: null, storeId: app.storeId,
+      sought: {} });
   }
   // The app's context, plus `begin(op)` for a view that leads on to another operation.
   const ctx = Object.create(app, { begin: { value: (op) => begin(app, op) } });
@@ -34,15 +36,24 @@ export function memberView(app) {
 
 async function lookup(ctx, body) {
   st.error = null;
+  st.sought = body;
   try {
     const { body: member } = await call("/v1/members/lookup", { method: "POST",
       json: { store_id: ctx.storeId, ...body } });
     st.member = member;
     st.step = "card";
+    st.sought = {};
   } catch (err) {
     st.error = err;
   }
-  ctx.render(true);
+  // A miss keeps what was looked for in its field, selected, to correct or type over (the
+  // problem above it is announced as an alert); a find opens the card at its heading.
+  ctx.render(!st.error);
+  if (st.error) {
+    const used = document.getElementById("qr" in body ? "member-qr" : "member-phone");
+    used?.focus();
+    used?.select();
+  }
 }
 
 function findView(ctx) {
@@ -50,6 +61,8 @@ function findView(ctx) {
   const qr = el("input", { autocomplete: "off", spellcheck: "false", placeholder: "mq.…" });
   const phone = el("input", { type: "tel", inputmode: "tel", autocomplete: "off",
     placeholder: "138 0000 0000" });
+  qr.value = st.sought.qr ?? "";
+  phone.value = st.sought.phone ?? "";
   const status = el("p", { class: "small", role: "status", id: "scan-status" });
   const camera = el("section", { class: "camera", "aria-label": t.find.scan });
   const scan = el("button", { type: "button", class: "primary", id: "scan-member" }, t.find.scan);
