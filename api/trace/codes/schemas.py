@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from api.trace.codes.service import CodeKind, CodeState
 from api.trace.common import LOT_PATTERN
+
+CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far ahead of the server's clock a line's or scanner's own clock may run."""
+
+
+def _happened(value: datetime) -> datetime:
+    """A time a line or a scanner reports an event at: one that has happened, and that has a
+    place in UTC (year 1 east of Greenwich has none)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the calendar once in UTC") from None
+    if utc > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError(
+            f"{value.isoformat()} is in the future; an event is recorded once it has happened"
+        )
+    return value
+
+
+EventTime = Annotated[AwareDatetime, AfterValidator(_happened)]
 
 MAX_CODES_PER_REQUEST = 10_000
 _CODES = Field(
@@ -62,7 +85,7 @@ class CommissionIn(BaseModel):
     )
     location: str = Field(min_length=1, max_length=60, description="Bottling line or plant.")
     region: str | None = Field(default=None, max_length=60, description="Shown to the public.")
-    at: AwareDatetime | None = Field(
+    at: EventTime | None = Field(
         default=None, description="When it happened, if not now (a line uploading later)."
     )
 
@@ -85,7 +108,7 @@ class PackIn(BaseModel):
 
     cases: list[CaseIn] = Field(min_length=1, max_length=1000)
     location: str | None = Field(default=None, max_length=60)
-    at: AwareDatetime | None = Field(
+    at: EventTime | None = Field(
         default=None, description="When it happened, if not now (a line uploading later)."
     )
 
@@ -117,7 +140,7 @@ class CustodyIn(BaseModel):
     region: str | None = Field(default=None, max_length=60)
     party: str | None = Field(default=None, max_length=60)
     holder_kind: str | None = Field(default=None, max_length=16)
-    at: AwareDatetime | None = Field(
+    at: EventTime | None = Field(
         default=None, description="When it happened, if not now (a scanner uploading later)."
     )
 

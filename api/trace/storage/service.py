@@ -167,11 +167,7 @@ def parse_readings(raw: bytes, media: str) -> list[RawReading]:
     except UnicodeDecodeError:
         raise BadReadings("readings must be UTF-8 text") from None
     if media in ("text/csv", "application/csv"):
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"sensor", "at", "temp_c", "rh"} - set(reader.fieldnames or [])
-        if missing:
-            raise BadReadings(f"the CSV header lacks {', '.join(sorted(missing))}")
-        items: Iterable[tuple[int, Any]] = ((n + 2, row) for n, row in enumerate(reader))
+        items: Iterable[tuple[int, Any]] = _csv_rows(text)
     elif media in ("application/x-ndjson", "application/jsonl", "application/json-lines"):
         items = _json_lines(text)
     else:
@@ -190,6 +186,18 @@ def parse_readings(raw: bytes, media: str) -> list[RawReading]:
     return out
 
 
+def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        missing = {"sensor", "at", "temp_c", "rh"} - set(reader.fieldnames or [])
+        if missing:
+            raise BadReadings(f"the CSV header lacks {', '.join(sorted(missing))}")
+        for n, row in enumerate(reader):
+            yield n + 2, row
+    except csv.Error as exc:  # an over-long field, a quote left open at the end…
+        raise BadReadings(f"line {reader.line_num}: not CSV ({exc})") from None
+
+
 def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -198,6 +206,8 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
             item = json.loads(line, parse_float=Decimal, parse_int=Decimal)
         except json.JSONDecodeError as exc:
             raise BadReadings(f"line {n}: not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise BadReadings(f"line {n}: JSON nested too deep for a reading") from None
         if not isinstance(item, dict):
             raise BadReadings(f"line {n}: each line is one JSON object")
         yield n, item
@@ -220,11 +230,17 @@ def _reading(line: int, item: Any) -> RawReading:
         ) from None
     if at.tzinfo is None:
         raise BadReadings(f"line {line}: the time {item['at']} has no UTC offset")
+    try:
+        at = common.utc(at)
+    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
+        raise BadReadings(
+            f"line {line}: the time {item['at']} is outside the calendar in UTC"
+        ) from None
     if not temp.is_finite() or not TEMP_RANGE[0] <= temp <= TEMP_RANGE[1]:
         raise BadReadings(f"line {line}: temperature {temp} °C is not plausible")
     if not rh.is_finite() or not 0 <= rh <= 100:
         raise BadReadings(f"line {line}: humidity {rh} %RH is outside 0–100")
-    return RawReading(sensor, common.utc(at), _centi(temp), _deci(rh))
+    return RawReading(sensor, at, _centi(temp), _deci(rh))
 
 
 def ingest(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 
 from tests.api.trace.conftest import make_history, ok
@@ -94,3 +96,22 @@ def test_bad_code_input(admin: TestClient) -> None:
         "/v1/code-batches", json={"lot": h.lot, "count": 5}, headers={"Authorization": ""}
     )
     assert anonymous.status_code == 401
+
+
+def test_event_times_must_have_happened_and_exist_in_utc(admin: TestClient) -> None:
+    h = make_history(admin, lot="LTIMES1")
+    before = ok(admin.get(f"/v1/codes/{h.cases[0]}"))
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    for at, words in (
+        ("0001-01-01T00:00:00+01:00", "outside the calendar"),
+        (ahead, "in the future"),
+    ):
+        stored = {"event": "stored", "codes": [h.cases[0]], "location": "GY-WH-A", "at": at}
+        refused = admin.post("/v1/codes/custody", json=stored)
+        assert refused.status_code == 422, refused.text
+        assert words in refused.text
+        packing = {"cases": [{"case": h.cases[0], "bottles": h.bottles[6:7]}], "at": at}
+        packed = admin.post("/v1/codes/pack", json=packing)
+        assert packed.status_code == 422 and words in packed.text, packed.text
+    assert ok(admin.get(f"/v1/codes/{h.cases[0]}")) == before
+    assert ok(admin.get(f"/v1/codes/{h.bottles[6]}"))["state"] == "packed"

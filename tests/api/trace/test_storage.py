@@ -90,6 +90,10 @@ def test_bad_readings_are_refused_whole(admin: TestClient) -> None:
         '{"sensor":"S-A-1","at":"2026-01-01T00:00:00Z","temp_c":"16","rh":"160"}': "0–100",
         '{"sensor":"S-A-1","at":"2026-01-01T00:00:00Z","temp_c":"16"}': "missing 'rh'",
         "not json": "not JSON",
+        '{"sensor":"S-A-1","at":"0001-01-01T00:00:00+01:00","temp_c":"16","rh":"60"}': (
+            "outside the calendar"
+        ),
+        "[" * 100_000: "nested too deep",
     }
     for line, words in cases.items():
         response = admin.post("/v1/storage/readings", content=line + "\n", headers=headers)
