@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.stored_value.accounts import PaymentMethod
+from api.times import in_utc
 
 MAX_FEN = 10**12  # ten billion yuan: far above any cap, far below JSON's exact-integer limit
 
@@ -253,6 +254,8 @@ class PromotionIn(Strict):
         for value in (self.starts_at, self.ends_at):
             if value is not None and value.tzinfo is None:
                 raise ValueError("starts_at and ends_at need a UTC offset (e.g. +08:00)")
+            if value is not None:
+                in_utc(value)
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         if self.bonus_fen == 0 and self.gift is None:

@@ -7,6 +7,7 @@ from typing import Annotated, Final
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from api.times import in_utc
 from api.trace.codes.service import CodeKind, CodeState
 from api.trace.common import LOT_PATTERN
 
@@ -17,11 +18,7 @@ CLOCK_SKEW: Final = timedelta(minutes=5)
 def _happened(value: datetime) -> datetime:
     """A time a line or a scanner reports an event at: one that has happened, and that has a
     place in UTC (year 1 east of Greenwich has none)."""
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{value.isoformat()} is outside the calendar once in UTC") from None
-    if utc > datetime.now(UTC) + CLOCK_SKEW:
+    if in_utc(value) > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError(
             f"{value.isoformat()} is in the future; an event is recorded once it has happened"
         )

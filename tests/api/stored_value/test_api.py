@@ -235,6 +235,24 @@ def test_openapi_documents_the_operations_with_idempotency_keys_and_examples(
     assert top_up["paid_fen"]["examples"] == [100_000]
 
 
+def test_a_promotion_window_with_no_place_in_utc_is_refused(world: World) -> None:
+    offer = {
+        "owner_id": world.ids["D-A"],
+        "name": "开业充值送",
+        "min_paid_fen": 50_000,
+        "bonus_fen": 5_000,
+    }
+    for window in (
+        {"starts_at": "0001-01-01T00:00:00+01:00"},
+        {"ends_at": "9999-12-31T23:59:59-01:00"},
+    ):
+        refused = world.post("staff_a", "/v1/stored-value/promotions", {**offer, **window})
+        assert refused.status_code == 422, refused.text
+        assert "outside the calendar once in UTC" in refused.text
+    listed = world.get("staff_a", f"/v1/stored-value/promotions?owner_id={world.ids['D-A']}")
+    assert all(p["name"] != "开业充值送" for p in listed.json())
+
+
 def test_promotions_refunds_and_voids_over_http(world: World) -> None:
     store, dealer = world.ids["S-A1"], world.ids["D-A"]
     offer = {
