@@ -121,7 +121,10 @@ def _entry_check(
         # 2a. The leaf hash is SHA-256(0x00 || bytes) and the bytes are a canonical entry.
         if leaf_hash(data) != bytes.fromhex(entry.leaf_hash):
             raise VerificationError("leaf hash is not SHA-256(0x00 || entry bytes)")
-        parsed = json.loads(data)
+        try:
+            parsed = json.loads(data)
+        except RecursionError:
+            raise VerificationError("entry bytes nest deeper than any entry does") from None
         if not isinstance(parsed, dict) or canonical_json(parsed) != data:
             raise VerificationError("entry bytes are not RFC 8785 canonical JSON of an object")
         if parsed.get("seq") != entry.seq:

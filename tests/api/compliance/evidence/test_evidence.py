@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import subprocess
 import sys
@@ -65,6 +66,13 @@ def test_a_confirmed_alerts_bundle_verifies_offline_and_tampering_fails(
     data[-3] ^= 1
     forged["entries"][0]["data"] = base64.b64encode(bytes(data)).decode()
     assert any("leaf hash" in f for f in failures(forged, key))
+    # An entry's bytes swapped for JSON nested beyond any parser's depth, its leaf hash made
+    # to match: refused as a failed check, not a crash of the verifier.
+    forged = copy.deepcopy(bundle)
+    nested = b"[" * 100_000 + b"]" * 100_000
+    forged["entries"][0]["data"] = base64.b64encode(nested).decode()
+    forged["entries"][0]["leaf_hash"] = hashlib.sha256(b"\x00" + nested).hexdigest()
+    assert any("nest deeper" in f for f in failures(forged, key))
     # A proof hash changed.
     forged = copy.deepcopy(bundle)
     forged["entries"][1]["proof"][0] = "00" * 32
