@@ -211,7 +211,7 @@ def verify_offline(receipt: Receipt, *, key: str | None = None) -> list[Check]:
             raise VerificationError("leaf hash is not SHA-256(0x00 || entry bytes)")
         try:
             seq = json.loads(data).get("seq")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise VerificationError("entry bytes are not a JSON object") from None
         if seq != receipt.entry.seq or receipt.inclusion.leaf_index != receipt.entry.seq:
             raise VerificationError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -90,8 +91,16 @@ def _flip_data(doc: dict) -> None:  # type: ignore[type-arg]
     doc["entry"]["data"] = base64.b64encode(bytes(data)).decode()
 
 
+def _nest_data(doc: dict) -> None:  # type: ignore[type-arg]
+    """Entry bytes of JSON nested beyond any parser's depth, the leaf hash made to match."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    doc["entry"]["data"] = base64.b64encode(nested).decode()
+    doc["entry"]["leaf_hash"] = hashlib.sha256(b"\x00" + nested).hexdigest()
+
+
 OFFLINE_TAMPERING = {
     "entry bytes": (_flip_data, "entry"),
+    "entry bytes nested too deep": (_nest_data, "entry"),
     "proof hash": (
         lambda d: d["inclusion"]["proof"].__setitem__(0, _flip_hex(d["inclusion"]["proof"][0])),
         "inclusion",
