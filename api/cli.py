@@ -153,7 +153,7 @@ def append(
 def _with_id(line: str, number: int) -> bytes:
     try:
         obj: Any = json.loads(line, parse_float=str)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return line.encode()  # parse_submissions explains the error
     if isinstance(obj, dict) and "id" not in obj:
         obj = {"id": str(uuid.uuid4()), **obj}
