@@ -97,34 +97,41 @@ def run(options: Options, base_url: str) -> list[Row]:
             ],
         ),
         Row(section, "batch detection, per scan", f"{per_scan * 1e6:.2f} µs", rate(1 / per_scan)),
-        Row(
+        _per_scan_row(
             section,
-            "incremental detection per new scan, as the lookup calls it",
-            ms(median(inc.calls)),
-            f"p99 {ms(p99(inc.calls))} over {len(inc.calls)}; {inc.judged} judged in full",
-            [
-                Baseline(
-                    "a primary-key select on the same connection",
-                    ms(median(inc.reads)),
-                    median(inc.calls) / median(inc.reads),
-                )
-            ],
+            "as the lookup calls it",
+            inc.calls,
+            inc.reads,
+            f"; {inc.judged} judged in full",
             [Target("≤ 1 ms", median(inc.calls) <= 0.001)],
         ),
-        Row(
-            section,
-            "incremental detection per new scan, on its own (its pages cold)",
-            ms(median(inc.cold)),
-            f"p99 {ms(p99(inc.cold))} over {len(inc.cold)}",
-            [
-                Baseline(
-                    "a primary-key select on the same connection",
-                    ms(median(inc.cold_reads)),
-                    median(inc.cold) / median(inc.cold_reads),
-                )
-            ],
-        ),
+        _per_scan_row(section, "on its own (its pages cold)", inc.cold, inc.cold_reads),
     ]
+
+
+def _per_scan_row(
+    section: str,
+    how: str,
+    calls: list[float],
+    reads: list[float],
+    more: str = "",
+    targets: list[Target] | None = None,
+) -> Row:
+    """A row of a new scan's detection, beside a primary-key select on the same connection."""
+    return Row(
+        section,
+        f"incremental detection per new scan, {how}",
+        ms(median(calls)),
+        f"p99 {ms(p99(calls))} over {len(calls)}{more}",
+        [
+            Baseline(
+                "a primary-key select on the same connection",
+                ms(median(reads)),
+                median(calls) / median(reads),
+            )
+        ],
+        targets or [],
+    )
 
 
 def _vacuum(engine: Engine) -> None:
