@@ -394,6 +394,23 @@ def test_a_phone_number_not_found_stays_to_be_corrected(page: Any, server: Serve
     page.get_by_role("heading", name="会员卡").wait_for()
 
 
+@pytest.mark.usefixtures("world")
+def test_switching_the_language_keeps_what_was_typed(page: Any, server: Server) -> None:
+    page.goto(server.url(APP))
+    page.get_by_label("用户名").fill(CLERK)
+    page.locator("#lang").click()
+    assert page.get_by_label("Username").input_value() == CLERK
+    page.locator("#lang").click()
+    page.get_by_label("密码").fill(CLERK_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="查找会员").wait_for()
+    page.get_by_label("手机号").fill(PHONE)
+    page.locator("#lang").click()
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert page.locator("#member-phone").input_value() == PHONE
+    page.locator("#lang").click()  # as it was, for the next test of this page
+
+
 @pytest.mark.usefixtures("world")  # the clerk who logs in (it ran only after another test made it)
 def test_a_forged_member_code_is_explained(page: Any, server: Server) -> None:
     login(page, server)

@@ -250,6 +250,31 @@ def test_filters_changed_while_the_list_loads_stay(
     assert "state=" not in page.evaluate("location.hash")  # changed, not applied
 
 
+def test_switching_the_language_keeps_what_was_typed(
+    page: Any, server: Server, console: ConsoleWorld
+) -> None:
+    # The login form, then filters changed but not applied: the other language draws every
+    # view anew, with nothing the officer entered lost.
+    page.goto(server.url("/app/console/"))
+    page.get_by_label("用户名").fill(OFFICER)
+    page.locator("#lang").click()
+    assert page.get_by_label("Username").input_value() == OFFICER
+    page.get_by_label("Password").fill(OFFICER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#logout").wait_for()
+    shown(page)
+    page.locator("#filters #state").select_option("new")
+    today = datetime.now(SHANGHAI).date().isoformat()
+    page.locator("#filters #since").fill(today)
+    page.locator("#lang").click()
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+    shown(page)
+    page.get_by_role("button", name="筛选").wait_for()
+    assert page.locator("#filters #state").input_value() == "new"
+    assert page.locator("#filters #since").input_value() == today
+    assert "state=" not in page.evaluate("location.hash")  # changed, not applied
+
+
 def test_a_reason_being_written_stays_when_the_alert_draws_again(
     page: Any, server: Server, console: ConsoleWorld
 ) -> None:

@@ -2,7 +2,7 @@
 // (members, top-up, spend, refund), receiving shipments and the day's Z-report.
 import { call, session, setUnauthorizedHandler } from "./api.js";
 import { field } from "./dom.js";
-import { el } from "../shared/dom.js";
+import { el, typed } from "../shared/dom.js";
 import { STRINGS } from "./i18n.js";
 import { problem, heading } from "./ui.js";
 import { memberView } from "./member.js";
@@ -132,7 +132,10 @@ setUnauthorizedHandler(() => {
 document.getElementById("lang").addEventListener("click", () => {
   state.lang = state.lang === "zh" ? "en" : "zh";
   localStorage.setItem("jy_lang", state.lang);
+  const main = document.getElementById("main");
+  const entered = typed(main);  // the same view, in the other language, as the clerk left it
   render(false);
+  entered.into(main);
 });
 window.addEventListener("hashchange", () => render());
 

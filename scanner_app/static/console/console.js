@@ -1,7 +1,7 @@
 // The compliance console: log in, then alerts (#/alerts), one alert (#/alerts/ID) and the
 // diversion reports (#/reports). Hash routes keep it a set of static files under /app/console/.
 import { request, session } from "./api.js";
-import { el } from "../shared/dom.js";
+import { el, typed } from "../shared/dom.js";
 import { STRINGS } from "./i18n.js";
 import { alertsView } from "./alerts.js";
 import { alertView } from "./alert.js";
@@ -123,10 +123,14 @@ async function route() {
   }
 }
 
-document.getElementById("lang").addEventListener("click", () => {
+document.getElementById("lang").addEventListener("click", async () => {
   ctx.lang = ctx.lang === "zh" ? "en" : "zh";
   localStorage.setItem("jy_lang", ctx.lang);
-  route();
+  const main = document.getElementById("main");
+  const entered = typed(main);  // the same view, in the other language, as the user left it
+  const at = location.hash;
+  await route();
+  if (location.hash === at) entered.into(main);
 });
 // After a navigation, focus the new content (screen readers announce it; Tab starts there),
 // unless the user went on into the alerts filters while it loaded (alerts.js keeps them there).

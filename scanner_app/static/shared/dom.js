@@ -22,6 +22,26 @@ export function fill(node, ...kids) {
   node.replaceChildren(...kids.flat(Infinity).filter((k) => k != null && k !== false));
 }
 
+/** The fields of `root` that have an id, as the user left them: `into(drawn)` puts what they
+ *  hold when it is called (so typing during a fetch counts) into the fields of the same ids
+ *  drawn since. For redraws that must change nothing the user entered: switching the
+ *  language draws every view anew. */
+export function typed(root) {
+  const fields = [...root.querySelectorAll("input[id], select[id], textarea[id]")]
+    .filter((f) => f.type !== "file");
+  return {
+    into(drawn) {
+      for (const old of fields) {
+        const field = drawn.querySelector(`#${CSS.escape(old.id)}`);
+        if (!field || field === old) continue;
+        if (old.type === "checkbox" || old.type === "radio") field.checked = old.checked;
+        else if (field.tagName !== "SELECT"
+          || [...field.options].some((o) => o.value === old.value)) field.value = old.value;
+      }
+    },
+  };
+}
+
 const PIN = "jy_verifier_key";
 
 /** The log's verifier key pinned in this browser, fetched once from the server and kept in
