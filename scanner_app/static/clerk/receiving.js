@@ -2,7 +2,7 @@
 // then see what the receipt recorded: missing, extra and wrongly delivered cases.
 import { call } from "./api.js";
 import { facts, field } from "./dom.js";
-import { el } from "../shared/dom.js";
+import { el, typed } from "../shared/dom.js";
 import { fmtTime } from "./i18n.js";
 import { heading, problem } from "./ui.js";
 import { startScanner } from "../scan.js";
@@ -70,7 +70,9 @@ function listView(ctx) {
   return out;
 }
 
-function add(ctx, text, status) {
+/** Add a case scanned by the camera, or typed (`typedIn`: the field is then emptied for the
+ *  next); a code being typed by hand meanwhile stays in its field when the camera adds one. */
+function add(ctx, text, status, typedIn = false) {
   const t = ctx.t;
   const serial = serialOf(text);
   if (!serial) return;
@@ -80,8 +82,16 @@ function add(ctx, text, status) {
   }
   st.scanned.push({ serial, text: text.trim() });
   st.error = null;
-  ctx.render(false);
+  redraw(ctx, !typedIn);
   document.getElementById("case-code")?.focus();
+}
+
+/** Draw the scan view again; `keepTyping`: with the code being typed by hand kept. */
+function redraw(ctx, keepTyping) {
+  const main = document.getElementById("main");
+  const entered = keepTyping && main ? typed(main) : null;
+  ctx.render(false);
+  if (main) entered?.into(main);
 }
 
 function lines(t, s, received) {
@@ -114,11 +124,15 @@ function scanView(ctx) {
     placeholder: "https://…/21/… · 7K3M9Q2XW8D4HP6R" });
   const manual = el("form", { class: "inline" }, field("case-code", t.recv.manual, code),
     el("button", { type: "submit", class: "primary" }, t.recv.add));
-  manual.addEventListener("submit", (ev) => { ev.preventDefault(); add(ctx, code.value, status); });
+  manual.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    add(ctx, code.value, status, true);
+  });
   const list = el("ol", { class: "scanned", id: "scanned", "aria-live": "polite" },
     st.scanned.map((c, i) => el("li", {}, el("code", {}, c.serial),
       el("button", { type: "button", class: "secondary small-button", "aria-label": `${t.recv.remove} ${c.serial}`,
-        onclick: () => { st.scanned.splice(i, 1); st.error = null; ctx.render(false); } }, t.recv.remove))));
+        onclick: () => { st.scanned.splice(i, 1); st.error = null; redraw(ctx, true); } },
+        t.recv.remove))));
   const submit = el("button", { type: "button", class: "primary", id: "recv-submit",
     onclick: () => {
       if (!st.scanned.length) { status.textContent = t.recv.noneScanned; return; }
