@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from api.db import engine_key
 from api.errors import AppError, Conflict, NotFound, Unprocessable
+from api.times import in_utc
 from api.trace import common, merkle_list
 from api.trace.resolver import proofs
 from api.trace.resolver.cache import TTLCache
@@ -231,11 +232,9 @@ def _reading(line: int, item: Any) -> RawReading:
     if at.tzinfo is None:
         raise BadReadings(f"line {line}: the time {item['at']} has no UTC offset")
     try:
-        at = common.utc(at)
-    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
-        raise BadReadings(
-            f"line {line}: the time {item['at']} is outside the calendar in UTC"
-        ) from None
+        at = in_utc(at)
+    except ValueError as exc:
+        raise BadReadings(f"line {line}: {exc}") from None
     if not temp.is_finite() or not TEMP_RANGE[0] <= temp <= TEMP_RANGE[1]:
         raise BadReadings(f"line {line}: temperature {temp} °C is not plausible")
     if not rh.is_finite() or not 0 <= rh <= 100:
