@@ -250,6 +250,17 @@ def test_filters_changed_while_the_list_loads_stay(
     assert "state=" not in page.evaluate("location.hash")  # changed, not applied
 
 
+def test_a_link_opened_signed_out_puts_the_focus_in_the_login_form(
+    page: Any, server: Server, console: ConsoleWorld
+) -> None:
+    page.goto(server.url("/app/console/"))
+    page.get_by_label("用户名").wait_for()
+    page.evaluate("location.hash = '#/reports'")  # a bookmark followed while signed out
+    page.wait_for_function("() => location.hash === '#/reports'")
+    page.evaluate("() => new Promise((done) => setTimeout(done))")  # its hashchange has run
+    assert page.evaluate("document.activeElement.id") == "username"
+
+
 def test_switching_the_language_keeps_what_was_typed(
     page: Any, server: Server, console: ConsoleWorld
 ) -> None:

@@ -133,9 +133,11 @@ document.getElementById("lang").addEventListener("click", async () => {
   if (location.hash === at) entered.into(main);
 });
 // After a navigation, focus the new content (screen readers announce it; Tab starts there),
-// unless the user went on into the alerts filters while it loaded (alerts.js keeps them there).
+// unless the user went on into the alerts filters while it loaded (alerts.js keeps them there)
+// or is signed out (the login form puts the focus in its first field).
 window.addEventListener("hashchange", async () => {
   await route();
+  if (!session.get()) return;
   if (document.getElementById("filters")?.contains(document.activeElement)) return;
   document.getElementById("main").focus({ preventScroll: true });
 });
