@@ -4,7 +4,7 @@ import { verifyLookup } from "./verify.js";
 import { STRINGS, fmtTime, eventName } from "./consumer-i18n.js";
 import { storageChart } from "./chart.js";
 import { startScanner } from "./scan.js";
-import { el, pinnedKey } from "./shared/dom.js";
+import { el, pinnedKey, typed } from "./shared/dom.js";
 
 const lookup = JSON.parse(document.getElementById("lookup")?.textContent || "null");
 let lang = localStorage.getItem("jy_lang") || "zh";
@@ -18,15 +18,10 @@ function dl(t, rows) {
 /** Draw the page again (the proofs checked, the language switched), keeping what the user was
  * typing into the bottle-link field and its focus: a redraw must not take their input away. */
 function render() {
-  const typing = document.getElementById("manual");
-  const typed = typing?.value ?? "";
-  const focused = typing !== null && document.activeElement === typing;
+  const main = document.getElementById("main");
+  const entered = typed(main);
   draw();
-  const input = document.getElementById("manual");
-  if (input) {
-    input.value = typed;
-    if (focused) input.focus();
-  }
+  entered.into(main);
 }
 
 function draw() {

@@ -1,7 +1,7 @@
 // The day's Z-report of the clerk's store: operations, the accounts they moved, the drawer.
 import { call } from "./api.js";
 import { field, yuan } from "./dom.js";
-import { el } from "../shared/dom.js";
+import { el, typed } from "../shared/dom.js";
 import { today } from "./pos.js";
 import { heading, problem } from "./ui.js";
 
@@ -19,13 +19,10 @@ async function load(ctx) {
   }
   st.loading = false;
   // Drawn again with the report: a day being typed meanwhile stays, and keeps its focus.
-  const typing = document.getElementById("z-day");
-  const typed = typing?.value;  // "" while a date is half typed: nothing to keep
-  const focused = typing !== null && document.activeElement === typing;
+  const main = document.getElementById("main");
+  const entered = typed(main);
   ctx.render(false);
-  const input = document.getElementById("z-day");
-  if (input && typed) input.value = typed;
-  if (input && focused) input.focus();
+  entered.into(main);
 }
 
 function table(caption, cols, rows, id) {

@@ -3,7 +3,7 @@
 import { download, request } from "./api.js";
 import { table } from "./dom.js";
 import { verifyBundle } from "./evidence.js";
-import { el, fill, pinnedKey } from "../shared/dom.js";
+import { el, fill, pinnedKey, typed } from "../shared/dom.js";
 import { fmtTime } from "./i18n.js";
 import { b64decode } from "../verify.js";
 
@@ -14,14 +14,10 @@ export async function alertView(main, ctx, alertId) {
   const alert = await request(`/v1/compliance/alerts/${encodeURIComponent(alertId)}`);
   // Drawn again (the language switched): a reason being written for this alert stays, with
   // its focus, whatever the user typed while the alert loaded.
-  const typing = main.querySelector("#reason");
-  const mine = typing?.form?.dataset.alert === alert.id;
-  const typed = mine ? typing.value : "";
-  const focused = mine && document.activeElement === typing;
+  const mine = main.querySelector("#decision")?.dataset.alert === alert.id;
+  const entered = typed(main);
   render(main, ctx, alert, null);
-  const reason = main.querySelector("#reason");
-  if (reason && typed) reason.value = typed;
-  if (reason && focused) reason.focus();
+  if (mine) entered.into(main);
 }
 
 function render(main, ctx, alert, notice) {

@@ -24,20 +24,24 @@ export function fill(node, ...kids) {
 
 /** The fields of `root` that have an id, as the user left them: `into(drawn)` puts what they
  *  hold when it is called (so typing during a fetch counts) into the fields of the same ids
- *  drawn since. For redraws that must change nothing the user entered: switching the
- *  language draws every view anew. */
+ *  drawn since, and the focus back into the one that had it when `typed` was called. For
+ *  redraws that must change nothing the user entered: a fetch's answer arriving, the
+ *  language switched. A date input holds "" while a date is half typed: nothing to carry. */
 export function typed(root) {
   const fields = [...root.querySelectorAll("input[id], select[id], textarea[id]")]
     .filter((f) => f.type !== "file");
+  const focused = fields.includes(document.activeElement) ? document.activeElement.id : null;
   return {
     into(drawn) {
       for (const old of fields) {
         const field = drawn.querySelector(`#${CSS.escape(old.id)}`);
         if (!field || field === old) continue;
         if (old.type === "checkbox" || old.type === "radio") field.checked = old.checked;
+        else if (old.type === "date" && !old.value) continue;
         else if (field.tagName !== "SELECT"
           || [...field.options].some((o) => o.value === old.value)) field.value = old.value;
       }
+      if (focused) drawn.querySelector(`#${CSS.escape(focused)}`)?.focus();
     },
   };
 }
