@@ -7,8 +7,9 @@ tests) over temporary tables, and only what can become a finding comes back to P
 
 1. ``cd_parties`` / ``cd_places``: every party and every distinct scan position with its
    GB/T 2260 place and region, placed in Python (the gazetteer; a few thousand rows).
-2. ``cd_moves``: every ledger-recorded movement of a case (a transfer's from and to are
-   columns of its code event: no payload is parsed), each marked as an allocation (HQ → a
+2. ``cd_moves``: every ledger-recorded movement of a case (``trace_case_moves``, kept as
+   transfers and openings are written: no payload is parsed, no event joined to the code
+   index), and every case scanned in that no shipment carried, each marked as an allocation (HQ → a
    dealer's party), a return (HQ-side received) or neither.
 3. ``cd_spans``: allocation spans (a dealer's custody from its first allocation until
    another dealer's or a return), cut from the marked movements alone in the detector's
@@ -218,20 +219,12 @@ def _place_table(
 def _movement_tables(conn: Connection, sql: Dialect) -> int:
     """``cd_moves`` (every movement, its party placed and its allocation marker) and
     ``cd_spans``; returns how many movements there are."""
-    # 1. Transfers: the cases each entry lists, its from and to as its event row keeps them.
+    # 1. Transfers and openings, as the write path keeps them (``trace_case_moves``).
     moves = (
-        f"SELECT i.code_id AS case_id, c.gtin AS gtin, {sql.epoch('e.at')} AS at, "
-        "CASE WHEN e.kind = 'transfer.shipped' THEN 0 ELSE 1 END AS ord, e.entry_id, "
-        "e.party, e.sender FROM trace_code_events e "
-        "JOIN trace_code_index i ON i.entry_id = e.entry_id "
-        "JOIN trace_codes c ON c.id = i.code_id AND c.kind = 'case' "
-        "WHERE e.kind IN ('transfer.shipped', 'transfer.received') "
-        # 2. Openings, where they happened.
-        f"UNION ALL SELECT e.parent_id, c.gtin, {sql.epoch('e.at')}, 3, e.entry_id, "
-        "e.location, NULL FROM trace_code_events e "
-        "JOIN trace_codes c ON c.id = e.parent_id "
-        "WHERE e.event = 'unpacked' AND e.location IS NOT NULL AND e.location <> '' "
-        # 3. Cases scanned in on receipt that no shipment to the receiver carried.
+        f"SELECT case_id, gtin, {sql.epoch('at')} AS at, "
+        "CASE event WHEN 'shipped' THEN 0 WHEN 'received' THEN 1 ELSE 3 END AS ord, "
+        "entry_id, party, sender FROM trace_case_moves "
+        # 2. Cases scanned in on receipt that no shipment to the receiver carried.
         f"UNION ALL SELECT ss.code_id, ss.gtin, {sql.epoch('ss.scanned_at')}, 2, "
         f"{sql.first_of('sh.received_entries')}, sh.to_party_id, NULL "
         "FROM shipment_scans ss JOIN shipments sh ON sh.shipment_id = ss.shipment_id "

@@ -5,8 +5,9 @@ pure detector inserts them into SQLite and PostgreSQL. Code ids: a case's is its
 times 16, its bottle k's follows it. Receipts' extra codes need real orders and shipments,
 so generated "scanned in" diversions become openings at the foreign store (both are strong
 signals, and the detector's rules treat them alike). As the write path does, a transfer's
-event row carries its to and from parties (``party``, ``sender``) and a bottle its case
-(``packed_in``, kept when the case is opened).
+event row carries its to and from parties (``party``, ``sender``), a bottle its case
+(``packed_in``, kept when the case is opened), and each transfer and opening of a case adds
+its ``trace_case_moves`` row.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "nodes",
     ),
     "trace_code_index": ("code_id", "entry_id", "position"),
+    "trace_case_moves": ("case_id", "entry_id", "event", "gtin", "at", "party", "sender"),
     "ledger_entries": (
         "seq",
         "entry_id",
@@ -156,6 +158,9 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
                     )
                 )
                 batch["trace_code_index"].append((case_id, m.entry_id, 0))
+                batch["trace_case_moves"].append(
+                    (case_id, m.entry_id, m.kind.value, story.gtin, at, m.party, m.sender)
+                )
                 body = {
                     "id": m.entry_id,
                     "kind": kind,
@@ -183,6 +188,9 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
                         b"",
                     )
                 )
+                batch["trace_case_moves"].append(
+                    (case_id, m.entry_id, "unpacked", story.gtin, at, m.party, None)
+                )
         for b in story.bottles:
             for s in b.scans:
                 pending += 1
@@ -203,5 +211,14 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
 
 
 def _empty() -> Rows:
-    tables = ("trace_codes", "trace_code_events", "trace_code_index", "ledger_entries")
-    return {t: [] for t in (*tables, "trace_scans")}
+    return {
+        t: []
+        for t in (
+            "trace_codes",
+            "trace_code_events",
+            "trace_code_index",
+            "trace_case_moves",
+            "ledger_entries",
+            "trace_scans",
+        )
+    }

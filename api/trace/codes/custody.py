@@ -45,6 +45,9 @@ TRANSITIONS: dict[str, tuple[frozenset[CodeState], CodeState | None]] = {
     "voided": (frozenset({S.GENERATED, S.COMMISSIONED, S.PACKED, S.STORED}), S.VOIDED),
 }
 ACTIVE = frozenset({S.COMMISSIONED, S.PACKED, S.STORED, S.SHIPPED, S.RECEIVED, S.SOLD})
+TRANSFER_KINDS = ("transfer.shipped", "transfer.received")
+"""The entries that move cases between parties (the shipments'): their cases' moves are kept
+in ``trace_case_moves`` as they are written, with openings (:func:`case_moves`)."""
 
 
 def code_key(code: Code) -> str:
@@ -171,8 +174,53 @@ def stage_code_list(
             },
             [c.id for c in chunk],
         )
+        moves = case_moves(kind, event, chunk, entry_id, at, party, sender, location, parent)
+        if moves:
+            repo.insert_case_moves(conn, moves)
         entry_ids.append(entry_id)
     return entry_ids
+
+
+def case_moves(
+    kind: str,
+    event: str,
+    codes: Sequence[Code],
+    entry_id: str,
+    at: datetime,
+    party: str | None,
+    sender: str | None,
+    location: str | None,
+    parent: Code | None,
+) -> list[dict[str, Any]]:
+    """The rows of ``trace_case_moves`` an entry adds: each case a transfer lists, shipped
+    to or received by ``party``; a case opened where it was (its ``location``)."""
+    if kind in TRANSFER_KINDS and party is not None:
+        return [
+            {
+                "case_id": c.id,
+                "entry_id": entry_id,
+                "event": event,
+                "gtin": c.gtin,
+                "at": at,
+                "party": party,
+                "sender": sender,
+            }
+            for c in codes
+            if c.kind is CodeKind.CASE
+        ]
+    if event == "unpacked" and parent is not None and location:
+        return [
+            {
+                "case_id": parent.id,
+                "entry_id": entry_id,
+                "event": event,
+                "gtin": parent.gtin,
+                "at": at,
+                "party": location,
+                "sender": None,
+            }
+        ]
+    return []
 
 
 def commission(

@@ -89,6 +89,24 @@ class CodeEvent(Base):
     nodes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class CaseMove(Base):
+    """A case changing place, kept as its entry is written: shipped or received by a transfer
+    (``party`` the receiver, ``sender`` the party it came from), or opened (``unpacked``;
+    ``party`` where). Read whole by compliance's batch detection instead of joining every
+    transfer event to the code index and the codes (``trace_code_events`` and
+    ``trace_code_index`` stay the record; this table repeats what they say)."""
+
+    __tablename__ = "trace_case_moves"
+
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event: Mapped[str] = mapped_column(String(20))
+    gtin: Mapped[str] = mapped_column(String(14))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    party: Mapped[str] = mapped_column(String(60))
+    sender: Mapped[str | None] = mapped_column(String(60), nullable=True)
+
+
 class CodeIndex(Base):
     """Code ``code_id`` is item ``position`` of the list entry ``entry_id`` stands for."""
 

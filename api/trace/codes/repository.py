@@ -26,13 +26,14 @@ from sqlalchemy import (
 from api import prepared
 from api.db import chunks, insert_rows
 from api.models import LedgerEntry
-from api.trace.codes.models import Code, CodeBatch, CodeEvent, CodeIndex
+from api.trace.codes.models import CaseMove, Code, CodeBatch, CodeEvent, CodeIndex
 from ledger.tree import NodeId
 
 codes = Code.__table__
 code_batches = CodeBatch.__table__
 events = CodeEvent.__table__
 index = CodeIndex.__table__
+case_moves = CaseMove.__table__
 ledger = LedgerEntry.__table__
 
 _CHUNK = 1000
@@ -187,6 +188,11 @@ def insert_event(conn: Connection, row: dict[str, Any], code_ids: Sequence[int])
     rows = [{"code_id": c, "entry_id": entry_id, "position": i} for i, c in enumerate(code_ids)]
     for chunk in chunks(rows, 5000):
         conn.execute(index.insert(), list(chunk))
+
+
+def insert_case_moves(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    for chunk in chunks(rows, 5000):
+        conn.execute(case_moves.insert(), list(chunk))
 
 
 _EVENT_COLUMNS = (
