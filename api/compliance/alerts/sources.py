@@ -41,11 +41,10 @@ from api.compliance.detection.model import (
 )
 from api.db import chunks
 from api.shipments.models import Shipment, ShipmentScan
-from api.trace.codes.custody import code_item
+from api.trace.codes.custody import TRANSFER_KINDS, code_item
 from api.trace.codes.models import Code, CodeEvent, CodeIndex
 from api.trace.resolver.models import Scan
 
-TRANSFER_KINDS = ("transfer.shipped", "transfer.received")
 _MOVES = {"transfer.shipped": MovementKind.SHIPPED, "transfer.received": MovementKind.RECEIVED}
 
 parties = Party.__table__
