@@ -45,11 +45,16 @@ def stage_entry(
 def stage_entries(conn: Connection, entries: Sequence[tuple[str, Mapping[str, Any], str]]) -> None:
     """Stage many ``(kind, payload, entry_id)`` at once, as :func:`stage_entry` would one by
     one (a batch job raising thousands of entries: by ``COPY`` on PostgreSQL)."""
+    stage_encoded_entries(conn, [(k, canonical_json(dict(p)).decode(), e) for k, p, e in entries])
+
+
+def stage_encoded_entries(conn: Connection, entries: Sequence[tuple[str, str, str]]) -> None:
+    """Stage many ``(kind, payload_text, entry_id)`` whose payload text is already
+    ``canonical_json(payload).decode()``: for a caller that built it from the same encoded
+    parts it also hashes and stores. That the text is exactly canonical is the caller's to
+    keep (the relay parses it, and the sequencer encodes the entry anew)."""
     now = datetime.now(UTC)
-    rows = [
-        {"entry_id": e, "kind": k, "payload": canonical_json(dict(p)).decode(), "created_at": now}
-        for k, p, e in entries
-    ]
+    rows = [{"entry_id": e, "kind": k, "payload": p, "created_at": now} for k, p, e in entries]
     insert_rows(conn, outbox, rows)
 
 

@@ -19,6 +19,8 @@ from ledger.canonical import (
     _check,
     _Invalid,
     canonical_json,
+    canonical_member,
+    canonical_object,
     entry_bytes,
     entry_prefix,
     format_ts,
@@ -433,3 +435,54 @@ def test_quick_check_accepts_and_refuses_as_the_full_walk(value: Any) -> None:
     with pytest.raises(MalformedEntryError) as caught:
         canonical_json(value)
     assert str(caught.value) == expected
+
+
+# --- objects assembled from encoded members ----------------------------------------------------
+
+# Beside the keys above, ones built around the edges of the BMP and beyond it.
+member_keys = json_keys | st.text(
+    alphabet=st.characters(min_codepoint=0x10000) | st.sampled_from("az\ue000\uffff"),
+    max_size=3,
+)
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(member_keys, json_values, max_size=12))
+@example({"\U0001f602": 1, "\uff61": 2, "a": 3, "\U00010000\uffff": 4, "\U00010000": 5})
+def test_an_object_of_encoded_members_is_jcs_of_the_object(obj: dict[str, Any]) -> None:
+    assert canonical_object({k: canonical_json(v) for k, v in obj.items()}) == rfc8785.dumps(obj)
+    assert canonical_object({k: canonical_member(v) for k, v in obj.items()}) == canonical_json(obj)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 0, True, False, None),
+        *("", " ~!#[]", '"', "\\", "\x7f", "\x1f", "\t", "é", "\U0001f602", "\u2028"),
+        *([1], {"b": 1, "a": "x"}),
+    ],
+)
+def test_a_member_encodes_as_canonical_json(value: object) -> None:
+    assert canonical_member(value) == canonical_json(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=1000)
+@given(any_values)
+@example(MAX_SAFE_INTEGER + 1)
+@example("\udfff")
+def test_a_member_refuses_what_canonical_json_refuses(value: Any) -> None:
+    try:
+        expected = canonical_json(value)
+    except MalformedEntryError as exc:
+        with pytest.raises(MalformedEntryError) as caught:
+            canonical_member(value)
+        assert str(caught.value) == str(exc)
+    else:
+        assert canonical_member(value) == expected
+
+
+def test_an_object_refuses_a_key_with_a_lone_surrogate() -> None:
+    with pytest.raises(MalformedEntryError, match="surrogate"):
+        canonical_object({"ok": b"1", "\ud800": b"2"})
+    with pytest.raises(MalformedEntryError, match="surrogate"):
+        canonical_object({"\U0001f602": b"1", "\ud800": b"2"})

@@ -73,9 +73,12 @@ def _alert(row: Any) -> AlertRow:
 
 
 def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as stored: the JSON columns as text. A value already text is that JSON (the
+    detection run passes the canonical encoding its ledger entry was built from), as the
+    columns never hold a bare string."""
     out = dict(values)
     for key in ("signals", "observations", "entry_ids"):
-        if key in out:
+        if key in out and type(out[key]) is not str:
             out[key] = json.dumps(out[key], ensure_ascii=False, sort_keys=True)
     return out
 

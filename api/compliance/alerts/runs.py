@@ -34,9 +34,9 @@ from api.compliance.detection.signals import Observation, Signal
 from api.compliance.detection.thresholds import Thresholds, from_settings
 from api.compliance.geo.gazetteer import Gazetteer, gazetteer
 from api.config import get_settings
-from api.log.outbox import stage_entries, stage_entry
+from api.log.outbox import stage_encoded_entries
 from api.trace.common import SHANGHAI
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_json
+from ledger.canonical import MAX_SAFE_INTEGER, canonical_json, canonical_member, canonical_object
 from ledger.merkle import leaf_hash
 from ledger.merkle import root as merkle_root
 
@@ -202,21 +202,15 @@ def _apply(
     codes = sources.code_keys(conn, sorted(wanted))
     now = datetime.now(UTC)
     raised: list[dict[str, Any]] = []
-    staged: list[tuple[str, dict[str, Any], str]] = []  # new alerts' entries, staged at once
+    staged: list[tuple[str, str, str]] = []  # new alerts' entries, staged at once
     for finding in findings:
-        evidence, items = evidence_payload(finding, codes, detector.territory, th)
-        digest = hashlib.sha256(canonical_json(evidence)).hexdigest()
+        evidence = evidence_payload(finding, codes, detector.territory, th)
+        digest = evidence.digest()
         found = existing.get(finding.key)
         if found is None:
             alert_id = f"al_{secrets.token_hex(12)}"
             entry_id = str(uuid.uuid4())
-            staged.append(
-                (
-                    "compliance.alert.raised",
-                    {"alert": alert_id, "revision": 1, **evidence},
-                    entry_id,
-                )
-            )
+            staged.append(("compliance.alert.raised", evidence.entry(alert_id, 1), entry_id))
             raised.append(
                 {
                     "alert_id": alert_id,
@@ -225,7 +219,7 @@ def _apply(
                     "detected_at": now,
                     "revision": 1,
                     "entry_ids": [entry_id],
-                    **_columns(finding, evidence, items, digest, detector, now),
+                    **_columns(finding, evidence, digest, detector, now),
                     "event": {
                         "at": now,
                         "actor": actor,
@@ -241,17 +235,15 @@ def _apply(
             report.alert_ids.append(alert_id)
         elif found.state in OPEN and found.evidence_digest != digest:
             revision = found.revision + 1
-            entry_id = stage_entry(
-                conn,
-                "compliance.alert.updated",
-                {"alert": found.alert_id, "revision": revision, **evidence},
-            )
+            entry_id = str(uuid.uuid4())
+            payload = evidence.entry(found.alert_id, revision)
+            stage_encoded_entries(conn, [("compliance.alert.updated", payload, entry_id)])
             repo.update_alert(
                 conn,
                 found.alert_id,
                 revision=revision,
                 entry_ids=[*found.entry_ids, entry_id],
-                **_columns(finding, evidence, items, digest, detector, now),
+                **_columns(finding, evidence, digest, detector, now),
             )
             repo.add_event(
                 conn,
@@ -266,15 +258,14 @@ def _apply(
             )
             report.updated += 1
             report.alert_ids.append(found.alert_id)
-    stage_entries(conn, staged)
+    stage_encoded_entries(conn, staged)
     repo.insert_alerts(conn, raised)
     return report
 
 
 def _columns(
     f: Finding,
-    evidence: dict[str, Any],
-    items: list[dict[str, Any]],
+    evidence: Evidence,
     digest: str,
     detector: Detector,
     now: datetime,
@@ -287,11 +278,12 @@ def _columns(
         "dealer_id": f.dealer_id,
         "region_id": dealer.region_id if dealer else None,
         "code_id": int(f.code),
-        "code_key": evidence["code"],
+        "code_key": evidence.code,
         "gtin": f.gtin,
         "score": f.score,
-        "signals": evidence["signals"],
-        "observations": items,
+        # JSON text from the encodings the entry and its leaves were built of (stored as is).
+        "signals": evidence.members["signals"].decode(),
+        "observations": (b"[%s]" % b",".join(evidence.observations)).decode(),
         "place": f.place,
         "to_region_id": detector.territory.region_of(f.place) if f.place else None,
         "allocated_at": allocated,
@@ -303,47 +295,67 @@ def _columns(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What an alert's ledger entry says, as the members of its payload each already in
+    canonical JSON: encoded once, then reused by the digest, the entry and the stored columns
+    (a run raises thousands of alerts, and encoding the whole evidence anew for each use cost
+    more than building it)."""
+
+    members: dict[str, bytes]
+    code: str
+    observations: list[bytes]
+    """The canonical JSON of each observation item, the leaves under ``observations_root``."""
+
+    def digest(self) -> str:
+        """``sha256`` of ``canonical_json`` of the evidence, in hex."""
+        return hashlib.sha256(canonical_object(self.members)).hexdigest()
+
+    def entry(self, alert_id: str, revision: int) -> str:
+        """The payload text of the alert's raised or updated entry: ``canonical_json`` of
+        ``{"alert": alert_id, "revision": revision, **evidence}``."""
+        alert = {"alert": canonical_member(alert_id), "revision": canonical_member(revision)}
+        return canonical_object({**self.members, **alert}).decode()
+
+
 def evidence_payload(
     f: Finding, codes: dict[int, str], territory: Territory, th: Thresholds
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> Evidence:
     """What the alert's ledger entry says — the finding, its signals with the entries they
     rest on, the Merkle root of the consumer scans it observed (``observations_root``) — and
     those observations themselves (kept with the alert, proven against the root)."""
     observations = [o for s in f.signals for o in s.observations]
-    items = [_observation_item(o, codes) for o in observations]
+    items = [_item_json(_observation_item(o, codes)) for o in observations]
     # Only the root goes into the entry: the list's inner nodes are not kept.
-    leaves = [leaf_hash(_item_json(i)) for i in items]
-    payload: dict[str, Any] = {
-        "kind": f.kind,
-        "strength": f.strength,
-        "code": _key(int(f.code), codes),
-        "score": f.score,
-        "signals": [_signal(s) for s in f.signals],
-        "observations_root": merkle_root(leaves).hex(),
-        "observations_count": len(leaves),
-        "thresholds": _thresholds_payload(th),
+    leaves = [leaf_hash(i) for i in items]
+    code = _key(int(f.code), codes)
+    members = {
+        "kind": canonical_member(f.kind),
+        "strength": canonical_member(f.strength),
+        "code": canonical_member(code),
+        "score": canonical_member(f.score),
+        "signals": canonical_json([_signal(s) for s in f.signals]),
+        "observations_root": canonical_member(merkle_root(leaves).hex()),
+        "observations_count": canonical_member(len(leaves)),
+        "thresholds": _thresholds_json(th),
     }
     if f.dealer_id is not None:
-        payload["dealer"] = f.dealer_id
+        members["dealer"] = canonical_member(f.dealer_id)
     if f.place is not None:
-        payload["place"] = f.place
+        members["place"] = canonical_member(f.place)
         region = territory.region_of(f.place)
         if region is not None:
-            payload["to_region"] = region
+            members["to_region"] = canonical_member(region)
     if f.allocation is not None:
-        payload["allocation"] = f.allocation.entry_id
-    return payload, items
+        members["allocation"] = canonical_member(f.allocation.entry_id)
+    return Evidence(members, code, items)
 
 
 @lru_cache(maxsize=16)
-def _threshold_values(th: Thresholds) -> tuple[tuple[str, int], ...]:
-    return tuple(th.as_dict().items())
-
-
-def _thresholds_payload(th: Thresholds) -> dict[str, int]:
-    """``th.as_dict()``, built once per set of thresholds: a run's every alert carries them
-    (``dataclasses.asdict`` copies deeply and cost more than the rest of a small payload)."""
-    return dict(_threshold_values(th))
+def _thresholds_json(th: Thresholds) -> bytes:
+    """``canonical_json(th.as_dict())``, encoded once per set of thresholds: a run's every
+    alert carries them."""
+    return canonical_json(th.as_dict())
 
 
 def _key(code_id: int, codes: dict[int, str]) -> str:
