@@ -260,7 +260,7 @@ def canonical_json(value: object) -> bytes:
         raise MalformedEntryError(str(exc)) from None
 
 
-_PLAIN_TEXT: Final = re.compile(r"[ !#-\[\]-~]*")
+PLAIN_TEXT: Final = re.compile(r"[ !#-\[\]-~]*")
 """Printable ASCII but ``"`` and ``\\``: text JCS writes between quotes as it is."""
 
 
@@ -272,7 +272,7 @@ def canonical_member(value: object) -> bytes:
     :raises MalformedEntryError: as :func:`canonical_json` does.
     """
     if type(value) is str:
-        if _PLAIN_TEXT.fullmatch(value):
+        if PLAIN_TEXT.fullmatch(value):
             return b'"%s"' % value.encode()
     elif type(value) is int:
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:

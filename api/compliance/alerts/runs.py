@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import time
 import uuid
@@ -36,7 +35,13 @@ from api.compliance.geo.gazetteer import Gazetteer, gazetteer
 from api.config import get_settings
 from api.log.outbox import stage_encoded_entries
 from api.trace.common import SHANGHAI
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_json, canonical_member, canonical_object
+from ledger.canonical import (
+    MAX_SAFE_INTEGER,
+    PLAIN_TEXT,
+    canonical_json,
+    canonical_member,
+    canonical_object,
+)
 from ledger.merkle import leaf_hash
 from ledger.merkle import root as merkle_root
 
@@ -371,10 +376,6 @@ def _observation_item(o: Observation, codes: dict[int, str]) -> dict[str, Any]:
     return item
 
 
-_PLAIN = re.compile(r"[ !#-\[\]-~]*")
-"""Printable ASCII but ``"`` and ``\\``: text JSON writes as it is, with no escape."""
-
-
 def _item_json(item: dict[str, Any]) -> bytes:
     """``canonical_json(item)`` of an observation item (:func:`_observation_item`), written
     out: a run hashes some hundred thousand of them, and the general encoder's walk and
@@ -384,8 +385,8 @@ def _item_json(item: dict[str, Any]) -> bytes:
     if (
         type(scan) is not int
         or not 0 <= scan <= MAX_SAFE_INTEGER
-        or not _PLAIN.fullmatch(code)
-        or (place is not None and not _PLAIN.fullmatch(place))
+        or not PLAIN_TEXT.fullmatch(code)
+        or (place is not None and not PLAIN_TEXT.fullmatch(place))
     ):
         return canonical_json(item)
     # JCS orders the keys: at, code, device, place, scan. ``at`` (format_ts) and
