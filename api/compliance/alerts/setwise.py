@@ -81,8 +81,8 @@ def detect_all(
     conn: Connection, thresholds: Thresholds, place_of: Callable[[sources.ScanRow], str | None]
 ) -> Detector:
     """Judge every case and scan; the returned detector holds only what bears on findings
-    (its ``timelines`` hold the spans of suspect cases only: all spans are stored by
-    :func:`store_allocations`)."""
+    (its ``timelines`` hold the spans of the cases of clone suspects and of findings only:
+    all spans are stored by :func:`store_allocations`)."""
     sql = Dialect(conn)
     _drop(conn)
     if sql.pg:
@@ -107,9 +107,10 @@ def detect_all(
     weak = _weak_rows(conn, sql)
     suspects = _clone_suspects(conn, sql, thresholds)
     rows = _suspect_scans(conn, sql, suspects)
-    cases = {r[1] for r in strong} | {r[1] for r in weak}
-    cases |= {r.case_id for r in rows if r.case_id is not None}
-    _load_spans(conn, detector, sorted(cases))
+    # The clone rule reads the spans of the suspects' cases; findings, those of the cases
+    # they are raised for (most cases with a foreign scan, a tourist's, raise none).
+    loaded = {r.case_id for r in rows if r.case_id is not None}
+    _load_spans(conn, detector, sorted(loaded))
     clones = _judge_clones(detector, rows, place_of)
     for dealer, case_id, kind, at, entry_id, party in strong:
         move = Movement(str(case_id), "", at, _KINDS[kind], party, entry_id)
@@ -118,6 +119,7 @@ def detect_all(
         if code_id not in clones:
             point = ScanPoint(scan_id, at, bytes(device) if device is not None else None, place)
             detector.add_foreign_scan(dealer, str(case_id), city, str(code_id), point)
+    _load_spans(conn, detector, sorted({int(c) for c in detector.diverted_cases()} - loaded))
     return detector
 
 

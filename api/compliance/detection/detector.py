@@ -247,21 +247,35 @@ class Detector:
                 counts[s.name.value] += 1
         return counts
 
-    def findings(self) -> list[Finding]:
+    def diverted_cases(self) -> set[str]:
+        """The cases a diversion finding is raised for: their spans name its allocation, and
+        no other case's are needed (a caller may load those alone)."""
+        return {case for dealer, case in self._alerting()}
+
+    def _alerting(self) -> dict[tuple[str, str], tuple[int, _Cities]]:
+        """Each (dealer, case) whose signals reach an alert: its score and foreign cities.
+        Weak signals are scored from their counts and built only for the cases that reach an
+        alert: most foreign scans (a tourist's bottle) never do."""
         th = self.thresholds
-        # Weak signals are scored from their counts first and built only for the cases that
-        # reach an alert: most foreign scans (a tourist's bottle) never do.
-        weak: dict[tuple[str, str], list[tuple[str, dict[bytes | str, Observation]]]] = {}
+        weak: dict[tuple[str, str], _Cities] = {}
         for (dealer, case, city), bottles in self._foreign.items():
             weak.setdefault((dealer, case), []).append((city, bottles))
-        out: list[Finding] = []
-        for dealer, case in sorted(set(self._strong) | set(weak)):
-            found = self._strong.get((dealer, case), {})
-            cities = weak.get((dealer, case), [])
-            score = sum(s.points for s in found.values())
+        out: dict[tuple[str, str], tuple[int, _Cities]] = {}
+        for key in self._strong.keys() | weak.keys():
+            cities = weak.get(key, [])
+            score = sum(s.points for s in self._strong.get(key, {}).values())
             score += sum(th.weak_points(len(bottles)) for _, bottles in cities)
-            if score < th.alert_score:
-                continue
+            if score >= th.alert_score:
+                out[key] = (score, cities)
+        return out
+
+    def findings(self) -> list[Finding]:
+        th = self.thresholds
+        out: list[Finding] = []
+        alerting = self._alerting()
+        for dealer, case in sorted(alerting):
+            score, cities = alerting[dealer, case]
+            found = self._strong.get((dealer, case), {})
             strong = sorted(found.values(), key=_by_time)
             soft = sorted(
                 (self._weak_signal(city, bottles) for city, bottles in cities),
@@ -320,6 +334,10 @@ class Detector:
             if span.allocation.dealer_id == dealer:
                 return span.allocation
         return None
+
+
+_Cities = list[tuple[str, dict[bytes | str, Observation]]]
+"""A case's foreign cities, each with its consumers' first observations."""
 
 
 def _by_time(s: Signal) -> tuple[int, str]:
