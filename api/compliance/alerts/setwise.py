@@ -260,7 +260,10 @@ def _movement_tables(conn: Connection, sql: Dialect) -> int:
         text(
             "CREATE TEMP TABLE cd_spans AS "
             "SELECT case_id, n, gtin, at AS start_at, ord AS start_ord, entry_id, "
-            "marker AS dealer_id, until, until_ord, until_entry "
+            "marker AS dealer_id, until, until_ord, until_entry, "
+            # The same bounds as times, for the scans: comparing each scan's own timestamp
+            # saves working out its epoch seconds (a numeric) for every one of them.
+            f"{sql.timestamp('at')} AS start_ts, {sql.timestamp('until')} AS until_ts "
             "FROM (SELECT b.*, LEAD(b.at) OVER w AS until, LEAD(b.ord) OVER w AS until_ord, "
             "LEAD(b.entry_id) OVER w AS until_entry "
             "FROM (SELECT case_id, gtin, at, ord, entry_id, marker, "
@@ -327,8 +330,8 @@ def _weak_rows(conn: Connection, sql: Dialect) -> list[Any]:
             f"LEFT JOIN cd_places pl ON pl.lat_k = COALESCE(s.lat_centi, {NOWHERE}) "
             f"AND pl.lon_k = COALESCE(s.lon_centi, {NOWHERE}) "
             "AND pl.prov_k = COALESCE(s.province, '') AND pl.city_k = COALESCE(s.city, '')) x "
-            "JOIN cd_spans sp ON sp.case_id = x.case_id AND sp.start_at <= x.at "
-            "AND (sp.until IS NULL OR x.at < sp.until) "
+            "JOIN cd_spans sp ON sp.case_id = x.case_id AND sp.start_ts <= x.at_ts "
+            "AND (sp.until_ts IS NULL OR x.at_ts < sp.until_ts) "
             "WHERE COALESCE(x.place, '') <> '' AND NOT EXISTS (SELECT 1 FROM dealer_regions dr "
             "WHERE dr.dealer_id = sp.dealer_id AND dr.region_id = x.region_id)) y "
             "WHERE k = 1"

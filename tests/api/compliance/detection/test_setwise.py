@@ -22,8 +22,14 @@ from api.compliance.alerts.models import CaseAllocation
 from api.compliance.alerts.runs import Places, detect, run_detection
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.loading import COLUMNS, channel_rows, story_rows
-from api.compliance.detection.model import Movement, MovementKind
-from api.compliance.detection.synthetic import CaseStory, Params, channel_of, stories
+from api.compliance.detection.model import Movement, MovementKind, ScanPoint
+from api.compliance.detection.synthetic import (
+    BottleScans,
+    CaseStory,
+    Params,
+    channel_of,
+    stories,
+)
 from api.compliance.detection.thresholds import Thresholds
 from api.compliance.geo.gazetteer import gazetteer
 from api.db import Database
@@ -160,4 +166,58 @@ def test_movements_in_the_second_of_an_allocation_or_return_follow_the_detectors
         setwise.drop_tables(conn)
     (finding,) = pure.findings()
     assert {e for s in finding.signals for e in s.entry_ids} == {"tie-c", "tie-z"}
+    assert _findings(sql) == _findings(pure)
+
+
+def test_scans_in_the_second_a_span_starts_count_and_in_the_second_it_ends_do_not(
+    db: Database,
+) -> None:
+    """A span holds a scan from its allocation's second up to, not including, the second of
+    the movement that ends it, as the pure detector places scans."""
+    channel = channel_of(PARAMS)
+    dealer, hq = "dl-11-0", "wh-hq"
+    region = next(
+        r
+        for r in sorted(channel.region_counties)
+        if r not in channel.territory.dealer_regions[dealer]
+    )
+    county = channel.region_counties[region][0]
+    t, t2 = 1_786_000_000, 1_787_000_000
+    case = "C900000002"
+
+    def move(at: int, kind: MovementKind, party: str, entry: str, sender: str) -> Movement:
+        return Movement(case, "06901234567908", at, kind, party, entry, sender)
+
+    def scan(n: int, at: int) -> ScanPoint:
+        place = gazetteer().place_of(county.lat_e6, county.lon_e6)
+        assert place is not None
+        return ScanPoint(900 + n, at, bytes([n]) * 32, place.county, county.lat_e6, county.lon_e6)
+
+    story = CaseStory(
+        case,
+        "06901234567908",
+        dealer,
+        (
+            move(t, MovementKind.SHIPPED, dealer, "edge-a", hq),  # the allocation
+            move(t2, MovementKind.RECEIVED, hq, "edge-r", dealer),  # the return
+        ),
+        tuple(
+            # Bottles 0-2 scanned in the allocation's second; 3-5 in the return's.
+            BottleScans(f"{case}-{k}", case, (scan(k, t if k < 3 else t2),))
+            for k in range(6)
+        ),
+        "off_books",
+    )
+    with db.writer.begin() as conn:
+        _insert(conn, channel_rows(channel, datetime.now(UTC)))
+        for batch in story_rows([story], datetime.now(UTC)):
+            _insert(conn, batch)
+    th = Thresholds()
+    with db.writer.begin() as conn:
+        pure = detect(conn, th)
+        sql = setwise.detect_all(conn, th, Places(gazetteer()).of)
+        setwise.drop_tables(conn)
+    (finding,) = pure.findings()
+    (signal,) = finding.signals
+    assert sorted(o.scan_id for o in signal.observations) == [900, 901, 902]
     assert _findings(sql) == _findings(pure)
