@@ -3,7 +3,8 @@
 A generated channel (``api.compliance.detection.synthetic``: 32 regions, dealers, stores,
 tourists, returns, diversions and clones) is loaded with COPY into the real tables the
 detector reads (``api.compliance.detection.loading``: parties and regions, case and bottle
-codes, their custody events and code index, the transfers' ledger entries, and the scans),
+codes, their custody events and code index, the cases' moves as the write path keeps them
+(``trace_case_moves``), the transfers' ledger entries, and the scans),
 then vacuumed and analysed (``_vacuum``), then:
 
 - **batch**: ``run_detection`` over all of it — the set-based SQL run (``setwise``), the
