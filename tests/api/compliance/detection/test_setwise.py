@@ -26,6 +26,7 @@ from api.compliance.detection.model import Movement, MovementKind, ScanPoint
 from api.compliance.detection.synthetic import (
     BottleScans,
     CaseStory,
+    Channel,
     Params,
     channel_of,
     stories,
@@ -155,15 +156,7 @@ def test_movements_in_the_second_of_an_allocation_or_return_follow_the_detectors
         (),
         "transfer",
     )
-    with db.writer.begin() as conn:
-        _insert(conn, channel_rows(channel, datetime.now(UTC)))
-        for batch in story_rows([story], datetime.now(UTC)):
-            _insert(conn, batch)
-    th = Thresholds()
-    with db.writer.begin() as conn:
-        pure = detect(conn, th)
-        sql = setwise.detect_all(conn, th, Places(gazetteer()).of)
-        setwise.drop_tables(conn)
+    pure, sql = _judged_both_ways(db, channel, story)
     (finding,) = pure.findings()
     assert {e for s in finding.signals for e in s.entry_ids} == {"tie-c", "tie-z"}
     assert _findings(sql) == _findings(pure)
@@ -208,6 +201,17 @@ def test_scans_in_the_second_a_span_starts_count_and_in_the_second_it_ends_do_no
         ),
         "off_books",
     )
+    pure, sql = _judged_both_ways(db, channel, story)
+    (finding,) = pure.findings()
+    (signal,) = finding.signals
+    assert sorted(o.scan_id for o in signal.observations) == [900, 901, 902]
+    assert _findings(sql) == _findings(pure)
+
+
+def _judged_both_ways(
+    db: Database, channel: Channel, story: CaseStory
+) -> tuple[Detector, Detector]:
+    """One case loaded with its channel, judged by the pure detector and by the set-based run."""
     with db.writer.begin() as conn:
         _insert(conn, channel_rows(channel, datetime.now(UTC)))
         for batch in story_rows([story], datetime.now(UTC)):
@@ -217,7 +221,4 @@ def test_scans_in_the_second_a_span_starts_count_and_in_the_second_it_ends_do_no
         pure = detect(conn, th)
         sql = setwise.detect_all(conn, th, Places(gazetteer()).of)
         setwise.drop_tables(conn)
-    (finding,) = pure.findings()
-    (signal,) = finding.signals
-    assert sorted(o.scan_id for o in signal.observations) == [900, 901, 902]
-    assert _findings(sql) == _findings(pure)
+    return pure, sql
