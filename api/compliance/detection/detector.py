@@ -111,6 +111,8 @@ class Detector:
         default_factory=dict
     )
     _clones: list[tuple[str, str | None, str | None, list[Signal]]] = field(default_factory=list)
+    _scored: dict[tuple[str, str], tuple[int, _Cities]] | None = None
+    """:meth:`_alerting`'s answer until a signal is added (a run asks it twice)."""
 
     # --- movements: allocation and strong signals -------------------------------------------
 
@@ -156,6 +158,7 @@ class Detector:
     def add_strong(self, dealer: str, case: str, m: Movement, party: PartyInfo) -> None:
         """A movement of ``dealer``'s case at ``party``, outside the dealer's regions."""
         name = STRONG_BY_MOVEMENT[m.kind]
+        self._scored = None
         signals = self._strong.setdefault((dealer, case), {})
         key = (name, party.party_id)
         found = signals.get(key)
@@ -228,6 +231,7 @@ class Detector:
         """A bottle's first scan in ``city``, outside the regions of the case's dealer then."""
         # Keyed by device: one traveller's phone scanning the two bottles he carried is
         # one consumer, not two; a scan without a device id stands for its own consumer.
+        self._scored = None
         consumers = self._foreign.setdefault((dealer, case, city), {})
         who: bytes | str = s.device if s.device is not None else f"{code}#{s.scan_id}"
         if who not in consumers:
@@ -256,6 +260,8 @@ class Detector:
         """Each (dealer, case) whose signals reach an alert: its score and foreign cities.
         Weak signals are scored from their counts and built only for the cases that reach an
         alert: most foreign scans (a tourist's bottle) never do."""
+        if self._scored is not None:
+            return self._scored
         th = self.thresholds
         weak: dict[tuple[str, str], _Cities] = {}
         for (dealer, case, city), bottles in self._foreign.items():
@@ -267,6 +273,7 @@ class Detector:
             score += sum(th.weak_points(len(bottles)) for _, bottles in cities)
             if score >= th.alert_score:
                 out[key] = (score, cities)
+        self._scored = out
         return out
 
     def findings(self) -> list[Finding]:
