@@ -16,7 +16,9 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -131,11 +133,43 @@ def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunRe
     records the run and returns what it found."""
     started = datetime.now(UTC)
     detector = setwise.detect_all(conn, thresholds, Places(gazetteer()).of)
-    setwise.store_allocations(conn)
+    setwise.reset_settings(conn)
+    # The spans are stored by the server while Python builds the alerts' evidence.
+    report = _apply(
+        conn,
+        detector,
+        thresholds,
+        actor,
+        None,
+        "full",
+        allocations=False,
+        alongside=setwise.store_allocations,
+    )
     setwise.drop_tables(conn)
-    report = _apply(conn, detector, thresholds, actor, None, "full", allocations=False)
     _record_run(conn, report, thresholds, started)
     return report
+
+
+@contextmanager
+def _meanwhile(conn: Connection, work: Callable[[Connection], None] | None) -> Iterator[None]:
+    """Run ``work(conn)`` while the caller's block computes without the connection (it must
+    not use it). On PostgreSQL in a thread: the driver waits for the server without holding
+    the GIL, so the server's statement and the block's Python run on two cores at once.
+    Elsewhere at once (SQLite's connections stay on the thread that made them)."""
+    if work is None:
+        yield
+        return
+    if conn.dialect.name != "postgresql":
+        work(conn)
+        yield
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(work, conn)
+        try:
+            yield
+        finally:
+            wait([done])  # even if the block failed: the connection is the worker's till then
+        done.result()
 
 
 def detect_for_scan(
@@ -195,7 +229,9 @@ def _apply(
     mode: str,
     *,
     allocations: bool = True,
+    alongside: Callable[[Connection], None] | None = None,
 ) -> RunReport:
+    """``alongside``: statements of the caller's to run while the evidence is built."""
     report = RunReport(mode, detector.scans, detector.movements, detector.signal_counts())
     if allocations:
         _store_allocations(conn, detector, case_ids)
@@ -205,12 +241,13 @@ def _apply(
     wanted = {int(f.code) for f in findings}
     wanted |= {int(o.code) for f in findings for s in f.signals for o in s.observations}
     codes = sources.code_keys(conn, sorted(wanted))
+    with _meanwhile(conn, alongside):
+        built = [evidence_payload(f, codes, detector.territory, th) for f in findings]
+        digests = [e.digest() for e in built]
     now = datetime.now(UTC)
     raised: list[dict[str, Any]] = []
     staged: list[tuple[str, str, str]] = []  # new alerts' entries, staged at once
-    for finding in findings:
-        evidence = evidence_payload(finding, codes, detector.territory, th)
-        digest = evidence.digest()
+    for finding, evidence, digest in zip(findings, built, digests, strict=True):
         found = existing.get(finding.key)
         if found is None:
             alert_id = f"al_{secrets.token_hex(12)}"

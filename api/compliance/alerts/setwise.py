@@ -143,10 +143,16 @@ def drop_tables(conn: Connection) -> None:
     _drop(conn)
 
 
-def _drop(conn: Connection) -> None:
+def reset_settings(conn: Connection) -> None:
+    """Give back the planner settings :func:`detect_all` set for its whole-table statements
+    (the tables stay, for :func:`store_allocations`)."""
     if conn.dialect.name == "postgresql":
         for setting in _SETTINGS:
             conn.execute(text(f"RESET {setting}"))
+
+
+def _drop(conn: Connection) -> None:
+    reset_settings(conn)
     for name in TEMP_TABLES:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
