@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -163,13 +163,12 @@ def _meanwhile(conn: Connection, work: Callable[[Connection], None] | None) -> I
         work(conn)
         yield
         return
+    # Leaving the pool waits for the statement, even when the block failed: the connection
+    # is the worker's until then.
     with ThreadPoolExecutor(max_workers=1) as pool:
         done = pool.submit(work, conn)
-        try:
-            yield
-        finally:
-            wait([done])  # even if the block failed: the connection is the worker's till then
-        done.result()
+        yield
+    done.result()
 
 
 def detect_for_scan(

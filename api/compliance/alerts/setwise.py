@@ -9,8 +9,8 @@ tests) over temporary tables, and only what can become a finding comes back to P
    GB/T 2260 place and region, placed in Python (the gazetteer; a few thousand rows).
 2. ``cd_moves``: every ledger-recorded movement of a case (``trace_case_moves``, kept as
    transfers and openings are written: no payload is parsed, no event joined to the code
-   index), and every case scanned in that no shipment carried, each marked as an allocation (HQ → a
-   dealer's party), a return (HQ-side received) or neither.
+   index), and every case scanned in that no shipment carried, each marked as an allocation
+   (HQ → a dealer's party), a return (HQ-side received) or neither.
 3. ``cd_spans``: allocation spans (a dealer's custody from its first allocation until
    another dealer's or a return), cut from the marked movements alone in the detector's
    order (time, kind, entry id) — stored as ``compliance_allocations`` by

@@ -194,32 +194,22 @@ def case_moves(
 ) -> list[dict[str, Any]]:
     """The rows of ``trace_case_moves`` an entry adds: each case a transfer lists, shipped
     to or received by ``party``; a case opened where it was (its ``location``)."""
+
+    def row(case: Code, where: str, source: str | None) -> dict[str, Any]:
+        return {
+            "case_id": case.id,
+            "entry_id": entry_id,
+            "event": event,
+            "gtin": case.gtin,
+            "at": at,
+            "party": where,
+            "sender": source,
+        }
+
     if kind in TRANSFER_KINDS and party is not None:
-        return [
-            {
-                "case_id": c.id,
-                "entry_id": entry_id,
-                "event": event,
-                "gtin": c.gtin,
-                "at": at,
-                "party": party,
-                "sender": sender,
-            }
-            for c in codes
-            if c.kind is CodeKind.CASE
-        ]
+        return [row(c, party, sender) for c in codes if c.kind is CodeKind.CASE]
     if event == "unpacked" and parent is not None and location:
-        return [
-            {
-                "case_id": parent.id,
-                "entry_id": entry_id,
-                "event": event,
-                "gtin": parent.gtin,
-                "at": at,
-                "party": location,
-                "sender": None,
-            }
-        ]
+        return [row(parent, location, None)]
     return []
 
 

@@ -191,8 +191,7 @@ def insert_event(conn: Connection, row: dict[str, Any], code_ids: Sequence[int])
 
 
 def insert_case_moves(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    for chunk in chunks(rows, 5000):
-        conn.execute(case_moves.insert(), list(chunk))
+    insert_rows(conn, case_moves, rows)
 
 
 _EVENT_COLUMNS = (
