@@ -5,13 +5,16 @@ of the whole evidence gives, and stored columns that read back as the evidence."
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from api.compliance.alerts.runs import _columns, evidence_payload, ts
+from api.compliance.alerts.runs import _columns, evidence_payload, new_ids, ts
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.model import Allocation, Territory
 from api.compliance.detection.signals import Observation, Signal, SignalName
@@ -135,3 +138,13 @@ def test_stored_columns_read_back_as_the_evidence(finding: Finding) -> None:
     assert columns["code_key"] == expected["code"]
     assert json.loads(columns["signals"]) == expected["signals"]
     assert json.loads(columns["observations"]) == items
+
+
+def test_new_alert_ids_are_random_and_well_formed() -> None:
+    pairs = list(itertools.islice(new_ids(), 3000))  # across three reads of randomness
+    alert_ids = [a for a, _ in pairs]
+    entry_ids = [uuid.UUID(e) for _, e in pairs]
+    assert all(re.fullmatch(r"al_[0-9a-f]{24}", a) for a in alert_ids)
+    assert all(e.version == 4 and e.variant == uuid.RFC_4122 for e in entry_ids)
+    assert [str(e) for e in entry_ids] == [e for _, e in pairs]
+    assert len(set(alert_ids)) == len(set(entry_ids)) == 3000

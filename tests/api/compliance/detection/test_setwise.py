@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select, text
 
 import api.app  # noqa: F401  (every table's model, for the metadata)
 from api.compliance.alerts import setwise
+from api.compliance.alerts.dialect import Dialect
 from api.compliance.alerts.models import CaseAllocation
 from api.compliance.alerts.runs import Places, detect, run_detection
 from api.compliance.detection.detector import Detector, Finding
@@ -86,8 +87,14 @@ def test_setwise_run_finds_what_the_pure_detector_finds(
             (r.case_id, r.entry_id, r.dealer_id, r.month)
             for r in conn.execute(select(CaseAllocation.__table__))
         }
+        seconds = Dialect(conn).seconds
         spans = set(
-            conn.execute(text("SELECT case_id, entry_id, dealer_id, start_at, until FROM cd_spans"))
+            conn.execute(
+                text(
+                    f"SELECT case_id, entry_id, dealer_id, {seconds('start_at')}, "
+                    f"{seconds('until')} FROM cd_spans"
+                )
+            )
         )
         setwise.drop_tables(conn)
     expected = _findings(pure)
