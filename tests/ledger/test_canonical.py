@@ -446,7 +446,9 @@ member_keys = json_keys | st.text(
 )
 
 
-@settings(max_examples=500)
+# Its examples are nested objects: 500 of them took 18 s of the suite's 10-minute budget on
+# a slow machine. The key-order edge cases that matter are pinned by its ``@example``.
+@settings(max_examples=150)
 @given(st.dictionaries(member_keys, json_values, max_size=12))
 @example({"\U0001f602": 1, "\uff61": 2, "a": 3, "\U00010000\uffff": 4, "\U00010000": 5})
 def test_an_object_of_encoded_members_is_jcs_of_the_object(obj: dict[str, Any]) -> None:
@@ -466,7 +468,7 @@ def test_a_member_encodes_as_canonical_json(value: object) -> None:
     assert canonical_member(value) == canonical_json(value) == rfc8785.dumps(value)
 
 
-@settings(max_examples=1000)
+@settings(max_examples=400)
 @given(any_values)
 @example(MAX_SAFE_INTEGER + 1)
 @example("\udfff")
