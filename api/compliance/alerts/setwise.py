@@ -66,6 +66,8 @@ _KINDS = {
 }
 """The ``ord`` of a movement in SQL: the detector's order of kinds at the same second."""
 WORK_TABLES: tuple[str, ...] = ("cd_weak", "cd_spans", "cd_places", "cd_parties")
+SPANS_READ_AT_ONCE = 2000
+"""Cases whose spans :func:`_load_spans` reads in one statement."""
 _SETTINGS = ("work_mem", "enable_nestloop", "parallel_setup_cost", "parallel_tuple_cost")
 """What :func:`detect_all` sets for its transaction, reset when its tables are dropped."""
 _spans = table(
@@ -101,7 +103,7 @@ def detect_all(
     detector = Detector(parties, territory, thresholds)
     _party_table(conn, sql, parties, territory)
     detector.scans = _place_table(conn, sql, territory, place_of)
-    detector.movements = _movement_tables(conn, sql)
+    detector.movements = _span_table(conn, sql)
     _analyze(conn, sql, "cd_spans")
     strong = _strong_rows(conn, sql)
     weak = _weak_rows(conn, sql)
@@ -268,8 +270,8 @@ def _moves(sql: Dialect) -> str:
     )
 
 
-def _movement_tables(conn: Connection, sql: Dialect) -> int:
-    """``cd_spans``; returns how many movements there are."""
+def _span_table(conn: Connection, sql: Dialect) -> int:
+    """``cd_spans``, cut from the movements; returns how many movements there are."""
     counts = " + ".join(f"(SELECT COUNT(*) FROM ({source}) c)" for source in _sources(sql))
     movements = conn.execute(text(f"SELECT {counts}")).scalar_one()
     # Spans start at an allocation to another dealer than the current one (or to any after
@@ -408,20 +410,20 @@ def _suspect_scans(conn: Connection, sql: Dialect, code_ids: list[int]) -> list[
 
 def _load_spans(conn: Connection, detector: Detector, case_ids: Sequence[int]) -> None:
     sql = Dialect(conn)
-    start_at: ColumnClause[int] = literal_column(sql.seconds("start_at"))
-    until: ColumnClause[int] = literal_column(sql.seconds("until"))
+    starts: ColumnClause[int] = literal_column(sql.seconds("start_at"))
+    ends: ColumnClause[int] = literal_column(sql.seconds("until"))
     # A few thousand cases at a time, each found by the index: in parallel workers, as the
     # run's settings would plan it, every chunk read all the spans (0.13 s a chunk at 1M).
     with _planner(conn, sql, max_parallel_workers_per_gather="0"):
-        for chunk in chunks(case_ids, 2000):
+        for chunk in chunks(case_ids, SPANS_READ_AT_ONCE):
             rows = conn.execute(
                 select(
                     _spans.c.case_id,
                     _spans.c.gtin,
                     _spans.c.dealer_id,
-                    start_at,
+                    starts,
                     _spans.c.entry_id,
-                    until,
+                    ends,
                 )
                 .where(sources.among(conn, _spans.c.case_id, chunk))
                 .order_by(_spans.c.case_id, _spans.c.n)

@@ -229,3 +229,29 @@ def _judged_both_ways(
         sql = setwise.detect_all(conn, th, Places(gazetteer()).of)
         setwise.drop_tables(conn)
     return pure, sql
+
+
+def test_spans_read_back_in_chunks_keep_their_own_bounds(
+    db: Database, told: list[CaseStory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(setwise, "SPANS_READ_AT_ONCE", 3)
+    with db.writer.begin() as conn:
+        sql = setwise.detect_all(conn, Thresholds(), Places(gazetteer()).of)
+        seconds = Dialect(conn).seconds
+        stored = set(
+            conn.execute(
+                text(
+                    f"SELECT case_id, entry_id, dealer_id, {seconds('start_at')}, "
+                    f"{seconds('until')} FROM cd_spans"
+                )
+            )
+        )
+        read = Detector(sql.parties, sql.territory, sql.thresholds)
+        setwise._load_spans(conn, read, sorted({case for case, *_ in stored}))
+        setwise.drop_tables(conn)
+    assert {until for *_, until in stored} - {None}, "some spans must end"
+    assert {
+        (int(case), s.allocation.entry_id, s.allocation.dealer_id, s.allocation.at, s.until)
+        for case, timeline in read.timelines.items()
+        for s in timeline
+    } == stored
