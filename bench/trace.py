@@ -56,6 +56,7 @@ from api.trace.blending.schemas import BaseLiquorIn, BlendIn, BlendInputIn
 from api.trace.codes import service as codes
 from api.trace.products import service as products
 from api.trace.products.schemas import Aroma, ProductIn
+from bench import cpu
 from bench.postgres import BenchSettings, driver_connection, fresh_schema
 from bench.report import Baseline, Options, Row, Target, median, ms, note, p99, rate
 from ledger.canonical import entry_bytes, format_ts
@@ -452,16 +453,23 @@ def _serve_and_measure(
         clients = max(1, min(options.clients, 8))
         requests = max(200, options.proof_calls * 10)
         lookups, trivial, paced_lookups, paced_trivial = [], [], [], []
+        trivial_cpu: list[cpu.Spent] = []
+        lookup_cpu: list[cpu.Spent] = []
         offered = 0.0
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as load_generator:
             for rep in range(options.reps):
                 note(f"measuring lookups and /healthz, repetition {rep + 1} of {options.reps}")
+                before = cpu.snapshot(server.pid) if cpu.available() else None
                 trivial.append(
                     load_generator.submit(_load, port, ["/healthz"], clients, requests).result()
                 )
+                between = cpu.snapshot(server.pid) if before is not None else None
                 lookups.append(
                     load_generator.submit(_load, port, paths, clients, requests, rep).result()
                 )
+                if before is not None and between is not None:
+                    trivial_cpu.append(_per_request(before, between, trivial[-1]))
+                    lookup_cpu.append(_per_request(between, cpu.snapshot(server.pid), lookups[-1]))
             # Latency below saturation: requests sent on a fixed schedule at half the lookups'
             # saturated rate, each timed from when it was due (so a late answer delays no
             # later request's clock: no coordinated omission); /healthz on the same schedule.
@@ -518,6 +526,7 @@ def _serve_and_measure(
             [Baseline("GET /healthz", rate(t_rps), l_rps / t_rps)],
             [Target("≥ 0.5 of the trivial endpoint", l_rps / t_rps >= 0.5)],
         ),
+        *_cpu_rows(trivial_cpu, lookup_cpu, runs),
         Row(
             "trace",
             "scan lookup p50 at half the saturated rate",
@@ -532,6 +541,42 @@ def _serve_and_measure(
             paced,
             [Baseline("GET /healthz p99, same schedule", ms(pt_p99), pl_p99 / pt_p99)],
             [Target("p99 ≤ 20 ms", pl_p99 <= P99_TARGET_S)],
+        ),
+    ]
+
+
+def _per_request(
+    before: cpu.Snapshot, after: cpu.Snapshot, run: tuple[list[float], float]
+) -> cpu.Spent:
+    """CPU seconds per request of a saturated ``run`` (latencies, rate) between snapshots."""
+    spent, count = cpu.spent(before, after), len(run[0])
+    return cpu.Spent(spent.server / count, spent.postgres / count)
+
+
+def _cpu_rows(trivial: list[cpu.Spent], lookups: list[cpu.Spent], runs: str) -> list[Row]:
+    """Where a saturated request's CPU went (``bench.cpu``); none where /proc is not there.
+    With one server process the server's CPU per request bounds the rate, so the throughput
+    ratio is about the inverse of the server-CPU ratio."""
+    if not trivial:
+        return []
+    t_server = median([s.server for s in trivial])
+    l_server = median([s.server for s in lookups])
+    l_postgres = median([s.postgres for s in lookups])
+    name, figure = "server CPU per GET /healthz", ms(t_server)
+    return [
+        Row(
+            "trace",
+            "server process CPU per scan lookup, saturated",
+            ms(l_server),
+            runs,
+            [Baseline(name, figure, l_server / t_server)],
+        ),
+        Row(
+            "trace",
+            "PostgreSQL CPU per scan lookup, saturated (all its processes)",
+            ms(l_postgres),
+            runs,
+            [Baseline(name, figure, l_postgres / t_server)],
         ),
     ]
 
