@@ -49,17 +49,23 @@ def snapshot(server_pid: int) -> Snapshot:
             stat = (entry / "stat").read_text()
         except OSError:  # gone since the listing
             continue
-        # "pid (comm) state ppid …": comm may hold spaces and parentheses; fields after the
-        # last ")" are numbered from 3 (state), so utime (14) and stime (15) are 11 and 12.
-        head, _, rest = stat.rpartition(")")
-        fields = rest.split()
-        pid, comm = int(entry.name), head.partition("(")[2]
-        seconds = (int(fields[11]) + int(fields[12])) / tick
-        if pid == server_pid or int(fields[1]) == server_pid:
-            server[pid] = seconds
+        comm, parent, ticks = parse_stat(stat)
+        pid = int(entry.name)
+        if pid == server_pid or parent == server_pid:
+            server[pid] = ticks / tick
         elif comm == "postgres":
-            postgres[pid] = seconds
+            postgres[pid] = ticks / tick
     return Snapshot(server, postgres)
+
+
+def parse_stat(stat: str) -> tuple[str, int, int]:
+    """(command name, parent's id, user + system CPU in clock ticks) of a ``/proc/PID/stat``
+    line: "pid (comm) state ppid …". The name may hold spaces and parentheses, so the fields
+    are counted after the last ")", from 3 (state): ppid (4) is the second, utime (14) and
+    stime (15) the twelfth and thirteenth."""
+    head, _, rest = stat.rpartition(")")
+    fields = rest.split()
+    return head.partition("(")[2], int(fields[1]), int(fields[11]) + int(fields[12])
 
 
 def spent(before: Snapshot, after: Snapshot) -> Spent:
