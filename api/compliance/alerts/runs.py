@@ -253,27 +253,9 @@ def _apply(
             found = existing.get(finding.key)
             if found is None:
                 alert_id, entry_id = next(ids)
+                columns = _columns(finding, evidence, digest, detector, now)
                 staged.append(("compliance.alert.raised", evidence.entry(alert_id, 1), entry_id))
-                raised.append(
-                    {
-                        "alert_id": alert_id,
-                        "alert_key": finding.key,
-                        "state": "new",
-                        "detected_at": now,
-                        "revision": 1,
-                        "entry_ids": [entry_id],
-                        **_columns(finding, evidence, digest, detector, now),
-                        "event": {
-                            "at": now,
-                            "actor": actor,
-                            "action": "raised",
-                            "from_state": None,
-                            "to_state": "new",
-                            "reason": None,
-                            "entry_id": entry_id,
-                        },
-                    }
-                )
+                raised.append(_raised_row(alert_id, entry_id, finding.key, columns, actor, now))
                 report.raised += 1
                 report.alert_ids.append(alert_id)
             elif found.state in OPEN and found.evidence_digest != digest:
@@ -284,28 +266,70 @@ def _apply(
                 report.updated += 1
                 report.alert_ids.append(found.alert_id)
     for found, entry_id, payload, columns in updated:
-        stage_encoded_entries(conn, [("compliance.alert.updated", payload, entry_id)])
-        repo.update_alert(
-            conn,
-            found.alert_id,
-            revision=found.revision + 1,
-            entry_ids=[*found.entry_ids, entry_id],
-            **columns,
-        )
-        repo.add_event(
-            conn,
-            found.alert_id,
-            at=now,
-            actor=actor,
-            action="updated",
-            from_state=found.state,
-            to_state=found.state,
-            reason=None,
-            entry_id=entry_id,
-        )
+        _update(conn, found, entry_id, payload, columns, actor, now)
     stage_encoded_entries(conn, staged)
     repo.insert_alerts(conn, raised)
     return report
+
+
+def _raised_row(
+    alert_id: str,
+    entry_id: str,
+    key: str,
+    columns: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new alert's row, with the event that raised it (``repo.insert_alerts``)."""
+    return {
+        "alert_id": alert_id,
+        "alert_key": key,
+        "state": "new",
+        "detected_at": now,
+        "revision": 1,
+        "entry_ids": [entry_id],
+        **columns,
+        "event": {
+            "at": now,
+            "actor": actor,
+            "action": "raised",
+            "from_state": None,
+            "to_state": "new",
+            "reason": None,
+            "entry_id": entry_id,
+        },
+    }
+
+
+def _update(
+    conn: Connection,
+    found: repo.AlertRow,
+    entry_id: str,
+    payload: str,
+    columns: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> None:
+    """An open alert whose evidence grew: its next revision, entry and event."""
+    stage_encoded_entries(conn, [("compliance.alert.updated", payload, entry_id)])
+    repo.update_alert(
+        conn,
+        found.alert_id,
+        revision=found.revision + 1,
+        entry_ids=[*found.entry_ids, entry_id],
+        **columns,
+    )
+    repo.add_event(
+        conn,
+        found.alert_id,
+        at=now,
+        actor=actor,
+        action="updated",
+        from_state=found.state,
+        to_state=found.state,
+        reason=None,
+        entry_id=entry_id,
+    )
 
 
 def new_ids() -> Iterator[tuple[str, str]]:
