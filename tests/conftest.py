@@ -7,12 +7,13 @@ failure. Each test gets its own database: a fresh SQLite file, or a fresh Postgr
 The migrations run once per test process, into a template: each test's SQLite file is a copy
 of the migrated template file, and each PostgreSQL database is made with ``CREATE DATABASE …
 TEMPLATE`` from a migrated template database. Running the migrations cost 0.2 s a test on
-SQLite and 0.4 s on PostgreSQL, where a copy costs milliseconds and a database from the template
-about 0.1 s with its drop. The migrations themselves are tested on their
-own (``test_migration_*``: from a bare database, revision by revision). Where the role may not
-create databases, each test gets a fresh schema of the given database, migrated. Database names
-carry the test process's id: a run killed mid-way leaves its databases behind, and the next run
-on the same machine drops those whose process is gone.
+SQLite and 0.4 s on PostgreSQL, where a copy costs milliseconds and a database from the
+template about 0.1 s with its drop. The migrations themselves are tested on their own
+(``test_migration_*``: from a bare database, revision by revision). Where the role may not
+create databases, each test gets a fresh schema of the given database, migrated.
+
+Database names carry the test process's id: a run killed mid-way leaves its databases behind,
+and the next run on the same machine drops those whose process is gone.
 """
 
 from __future__ import annotations
