@@ -455,15 +455,16 @@ def _serve_and_measure(
         lookups, trivial, paced_lookups, paced_trivial = [], [], [], []
         trivial_cpu: list[cpu.Spent] = []
         lookup_cpu: list[cpu.Spent] = []
+        measured = cpu.available()  # CPU per request, where /proc tells it
         offered = 0.0
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as load_generator:
             for rep in range(options.reps):
                 note(f"measuring lookups and /healthz, repetition {rep + 1} of {options.reps}")
-                before = cpu.snapshot(server.pid) if cpu.available() else None
+                before = cpu.snapshot(server.pid) if measured else None
                 trivial.append(
                     load_generator.submit(_load, port, ["/healthz"], clients, requests).result()
                 )
-                between = cpu.snapshot(server.pid) if before is not None else None
+                between = cpu.snapshot(server.pid) if measured else None
                 lookups.append(
                     load_generator.submit(_load, port, paths, clients, requests, rep).result()
                 )

@@ -98,7 +98,7 @@ class _PostgresTemplate:
                 pid = name.removeprefix(TEST_DATABASE_PREFIX).partition("_")[0]
                 if pid.isdigit() and not _alive(int(pid)):
                     try:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                        self._drop(name)
                     except DBAPIError:  # another role's: left to its owner
                         continue
 
@@ -125,15 +125,17 @@ class _PostgresTemplate:
         try:
             yield self._url(name)
         finally:
-            # FORCE: a test that left a connection open (a server thread still stopping)
-            # does not leave its database behind.
-            with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        # FORCE: a test that left a connection open (a server thread still stopping) does
+        # not leave its database behind.
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def close(self) -> None:
         if self.name is not None:
-            with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
+            self._drop(self.name)
         self.admin.dispose()
 
 

@@ -87,15 +87,7 @@ def test_setwise_run_finds_what_the_pure_detector_finds(
             (r.case_id, r.entry_id, r.dealer_id, r.month)
             for r in conn.execute(select(CaseAllocation.__table__))
         }
-        seconds = Dialect(conn).seconds
-        spans = set(
-            conn.execute(
-                text(
-                    f"SELECT case_id, entry_id, dealer_id, {seconds('start_at')}, "
-                    f"{seconds('until')} FROM cd_spans"
-                )
-            )
-        )
+        spans = _stored_spans(conn)
         setwise.drop_tables(conn)
     expected = _findings(pure)
     kinds = Counter(f[1] for f in expected)
@@ -237,15 +229,7 @@ def test_spans_read_back_in_chunks_keep_their_own_bounds(
     monkeypatch.setattr(setwise, "SPANS_READ_AT_ONCE", 3)
     with db.writer.begin() as conn:
         sql = setwise.detect_all(conn, Thresholds(), Places(gazetteer()).of)
-        seconds = Dialect(conn).seconds
-        stored = set(
-            conn.execute(
-                text(
-                    f"SELECT case_id, entry_id, dealer_id, {seconds('start_at')}, "
-                    f"{seconds('until')} FROM cd_spans"
-                )
-            )
-        )
+        stored = _stored_spans(conn)
         read = Detector(sql.parties, sql.territory, sql.thresholds)
         setwise._load_spans(conn, read, sorted({case for case, *_ in stored}))
         setwise.drop_tables(conn)
@@ -255,3 +239,13 @@ def test_spans_read_back_in_chunks_keep_their_own_bounds(
         for case, timeline in read.timelines.items()
         for s in timeline
     } == stored
+
+
+def _stored_spans(conn: Connection) -> set[tuple[Any, ...]]:
+    """The run's ``cd_spans`` as (case, entry, dealer, start, end), times in epoch seconds."""
+    seconds = Dialect(conn).seconds
+    query = (
+        f"SELECT case_id, entry_id, dealer_id, {seconds('start_at')}, {seconds('until')} "
+        "FROM cd_spans"
+    )
+    return {tuple(row) for row in conn.execute(text(query))}
