@@ -39,6 +39,7 @@ from api.compliance.detection.synthetic import CaseStory, Params, channel_of, st
 from api.compliance.detection.thresholds import Thresholds
 from api.compliance.geo.gazetteer import gazetteer
 from api.trace.codes import repository as codes_repo
+from api.trace.codes.service import to_code
 from api.trace.resolver import repository as resolver_repo
 from bench.postgres import driver_connection, fresh_schema
 from bench.report import Baseline, Options, Row, Target, median, ms, note, p99, rate
@@ -197,7 +198,8 @@ def _incremental(engine: Any, scans: int) -> Incremental:
             # What the lookup reads and writes before it calls the hook (traceability's cost,
             # not timed): the code by its serial, the code's history with its cases' custody,
             # and the scan recorded with the code's earlier scans.
-            if codes_repo.by_serial(conn, serial) is None:
+            row = codes_repo.by_serial(conn, serial)
+            if row is None:
                 raise RuntimeError(f"sampled code {serial} is not stored")
             codes_repo.events_with_cases(conn, code_id)
             scan = {
@@ -208,6 +210,7 @@ def _incremental(engine: Any, scans: int) -> Incremental:
                 "city": city,
                 "lat_centi": lat,
                 "lon_centi": lon,
+                "case_id": to_code(row).case_id,
             }
             recorded = resolver_repo.record_scan(conn, scan)
             every = recorded.recent if recorded.count == len(recorded.recent) else None

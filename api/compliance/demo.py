@@ -107,5 +107,6 @@ def _clone(conn: Connection) -> None:
                 "city": city,
                 "lat_centi": lat,
                 "lon_centi": lon,
+                "case_id": code.case_id,
             },
         )

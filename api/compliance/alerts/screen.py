@@ -6,11 +6,11 @@ consumer scan abroad, a weak signal). Every other scan — the great majority: a
 home — leaves every finding as it was, so incremental detection first asks just that, in
 one statement of index look-ups:
 
-1. the code's scans, by the ``(code_id, at)`` index, and the case it came in (the code
-   itself, its parent, or the case it was last packed in: ``packed_in``);
-2. the case's transfers with their from and to parties (by the code index's key; the event
-   row keeps both) and the authorized regions of the parties' dealers: the allocation at the
-   scan's time follows by the detector's own timeline rules;
+1. the code's scans, by the ``(code_id, at)`` index, each with the case it came in when it
+   was scanned (recorded with the scan);
+2. the transfers of the newest scan's case with their from and to parties (by the code
+   index's key; the event row keeps both) and the authorized regions of the parties'
+   dealers: the allocation at the scan's time follows by the detector's own timeline rules;
 3. the regions of the scan's place, from the region areas (a small table, cached a minute).
 
 Only when the answer is yes does the whole case get judged (``runs.detect_for_scan``).
@@ -38,17 +38,17 @@ from api.trace.resolver.clones import scan_point
 # Scans ('s') then transfers ('t') in one result: (what, id, ts, at, device, lat, lon, a..i,
 # case_id) where a, b are a scan's province and city, or a transfer's kind and entry; c, d, e
 # the transfer's to party, its kind and dealer; f, g, h its from party, kind and dealer; i
-# the to-dealer's authorized regions, comma-separated. The parties and regions are
-# scalar subqueries, each planned on its own (as is the code's case, read twice by primary
-# key): a plan with one join order to search costs a fraction of one with seven tables, and
-# PostgreSQL plans the statement again whenever the catalog changed. The regions are read by
-# the dealer's key (the primary key's prefix): joined to the party instead, the planner hashed
-# the whole of dealer_regions once per transfer (0.05 ms a transfer at 367 rows in EXPLAIN
-# ANALYZE).
+# the to-dealer's authorized regions, comma-separated. The parties and regions are scalar
+# subqueries, each planned on its own (as is the newest scan's case, by the ``(code_id,
+# at)`` index): a plan with one join order to search costs a fraction of one with seven
+# tables, and PostgreSQL plans the statement again whenever the catalog changed. The
+# regions are read by the dealer's key (the primary key's prefix): joined to the party
+# instead, the planner hashed the whole of dealer_regions once per transfer (0.05 ms a
+# transfer at 367 rows in EXPLAIN ANALYZE).
 _FACTS = """
 SELECT 's' AS what, s.id, s.at AS ts, {scan_at} AS at, s.device_hash, s.lat_centi, s.lon_centi,
   s.province AS a, s.city AS b, NULL AS c, NULL AS d, NULL AS e, NULL AS f, NULL AS g,
-  NULL AS h, NULL AS i, {case_of} AS case_id
+  NULL AS h, NULL AS i, s.case_id
 FROM trace_scans s WHERE s.code_id = :code
 UNION ALL
 SELECT 't', NULL, e.at, {event_at}, NULL, NULL, NULL, e.kind, e.entry_id, e.party,
@@ -61,15 +61,11 @@ SELECT 't', NULL, e.at, {event_at}, NULL, NULL, NULL, e.kind, e.entry_id, e.part
   ix.code_id
 FROM trace_code_index ix
 JOIN trace_code_events e ON e.entry_id = ix.entry_id
-WHERE ix.code_id = {case_of} AND e.kind IN ('transfer.shipped', 'transfer.received')
+WHERE ix.code_id = (SELECT n.case_id FROM trace_scans n WHERE n.code_id = :code
+  ORDER BY n.id DESC LIMIT 1) AND e.kind IN ('transfer.shipped', 'transfer.received')
   AND e.party IS NOT NULL
 ORDER BY 1, 3, 2
 """
-_CASE_OF = (
-    "(SELECT CASE WHEN c.kind = 'case' THEN c.id ELSE COALESCE(c.parent_id, c.packed_in) END "
-    "FROM trace_codes c WHERE c.id = :code)"
-)
-"""The case the code came in: itself, its parent, or the case it was last packed in."""
 _MOVES = {"transfer.shipped": MovementKind.SHIPPED, "transfer.received": MovementKind.RECEIVED}
 _statements: dict[str, Any] = {}
 _AREAS = TTLCache[str, dict[str, str]](ttl_s=60.0, max_items=64)
@@ -87,7 +83,6 @@ def _facts(conn: Connection) -> Any:
                 scan_at=sql.epoch("s.at"),
                 event_at=sql.epoch("e.at"),
                 regions=sql.joined("dr.region_id"),
-                case_of=_CASE_OF,
             )
         )
         _statements[name] = found

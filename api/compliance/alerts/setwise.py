@@ -19,8 +19,8 @@ finding comes back to Python:
    ``INSERT … SELECT``.
 4. Strong: unmarked movements, each joined to the span that holds it, at a party outside
    the regions of that span's dealer.
-5. Weak: each code's first scan per city outside the regions of its case's dealer then (a
-   bottle's case: its parent, or ``packed_in`` once it was taken out).
+5. Weak: each code's first scan per city outside the regions of its case's dealer then (the
+   case the bottle came in when it was scanned, recorded with the scan).
 6. Clones: codes that *could* be clones (more scans than ``max_devices``, or scans spread
    wider than ``min_travel_km``), whose scans Python judges with the detector's own rule.
 
@@ -345,12 +345,8 @@ def _weak_rows(conn: Connection, sql: Dialect) -> list[Any]:
             "FROM (SELECT sp.dealer_id, x.*, ROW_NUMBER() OVER ("
             "PARTITION BY x.code_id, x.city_code ORDER BY x.at_ts, x.scan_id) AS k FROM ("
             "SELECT s.id AS scan_id, s.code_id, s.at AS at_ts, "
-            "s.device_hash AS device, pl.place, pl.city_code, pl.region_id, "
-            # A bottle out of an opened case keeps no parent: its case is the one it was
-            # last packed in.
-            "CASE WHEN c.kind = 'case' THEN c.id ELSE COALESCE(c.parent_id, c.packed_in) "
-            "END AS case_id "
-            "FROM trace_scans s JOIN trace_codes c ON c.id = s.code_id "
+            "s.device_hash AS device, pl.place, pl.city_code, pl.region_id, s.case_id "
+            "FROM trace_scans s "
             # An outer join, filtered after: an inner join on four computed keys was
             # estimated at one row for a million, and planned as such.
             f"LEFT JOIN cd_places pl ON pl.lat_k = COALESCE(s.lat_centi, {NOWHERE}) "

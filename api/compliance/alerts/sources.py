@@ -192,24 +192,19 @@ class ScanRow:
 def scan_rows(
     conn: Connection, code_ids: Sequence[int] | None = None, *, batch: int = 20_000
 ) -> Iterator[ScanRow]:
-    """Consumer scans ordered by code then time, each with the case its code came in: the
-    code itself for a case, its parent for a packed bottle, else the case it was last packed
-    in (:func:`case_of_code`)."""
-    query = (
-        select(
-            scans.c.code_id,
-            case_of_code(),
-            scans.c.id,
-            epoch(conn, scans.c.at),
-            scans.c.device_hash,
-            scans.c.lat_centi,
-            scans.c.lon_centi,
-            scans.c.province,
-            scans.c.city,
-        )
-        .join(codes, codes.c.id == scans.c.code_id)
-        .order_by(scans.c.code_id, scans.c.at, scans.c.id)
-    )
+    """Consumer scans ordered by code then time, each with the case its code came in when it
+    was scanned (recorded with the scan: :func:`case_of_code` then)."""
+    query = select(
+        scans.c.code_id,
+        scans.c.case_id,
+        scans.c.id,
+        epoch(conn, scans.c.at),
+        scans.c.device_hash,
+        scans.c.lat_centi,
+        scans.c.lon_centi,
+        scans.c.province,
+        scans.c.city,
+    ).order_by(scans.c.code_id, scans.c.at, scans.c.id)
     if code_ids is not None:
         # A few codes: a plain query. A server-side cursor would be planned for a fast start,
         # walking the whole (code_id, at) index in order and filtering it.

@@ -72,7 +72,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "leaf_hash",
         "chain_hash",
     ),
-    "trace_scans": ("id", "code_id", "at", "device_hash", "lat_centi", "lon_centi"),
+    "trace_scans": ("id", "code_id", "at", "device_hash", "lat_centi", "lon_centi", "case_id"),
 }
 """Each table's loaded columns, in the order of the row tuples."""
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -202,6 +202,7 @@ def story_rows(told: Iterable[CaseStory], now: datetime, *, every: int = 200_000
                         s.device,
                         round((s.lat_e6 or 0) / 10_000),
                         round((s.lon_e6 or 0) / 10_000),
+                        case_id,
                     )
                 )
         if pending >= every:

@@ -86,9 +86,19 @@ class Code:
     region: str | None
     holder_kind: str | None
     batch_id: str
+    packed_in: int | None = None
+    """The case a bottle was last packed in, kept when it is unpacked."""
 
     def uri(self, host: str) -> str:
         return code_uri(host, self.gtin, self.lot, self.serial)
+
+    @property
+    def case_id(self) -> int | None:
+        """The case the code came in: itself for a case, its parent for a packed bottle, else
+        the case it was last packed in (none for a bottle never packed)."""
+        if self.kind is CodeKind.CASE:
+            return self.id
+        return self.parent_id if self.parent_id is not None else self.packed_in
 
 
 def code_uri(host: str, gtin: str, lot: str, serial: str) -> str:
@@ -108,6 +118,7 @@ def to_code(row: Any) -> Code:
         region=row["region"],
         holder_kind=row["holder_kind"],
         batch_id=row["batch_id"],
+        packed_in=row["packed_in"],
     )
 
 

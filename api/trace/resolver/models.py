@@ -27,6 +27,9 @@ class Scan(Base):
     # Coordinates of the city's centre in hundredths of a degree, for the travel check.
     lat_centi: Mapped[int | None] = mapped_column(Integer, nullable=True)
     lon_centi: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The case the code came in when it was scanned (``Code.case_id``): a scan is judged
+    under the custody of that case, even once the bottle is packed in another."""
 
 
 class TraceSecret(Base):

@@ -301,7 +301,16 @@ def record_scan(conn: Connection, row: dict[str, Any]) -> RecordedScan:
 
 
 _SCAN_COLUMNS = tuple(c.name for c in scans.c)
-_SCAN_FIELDS = ("code_id", "at", "device_hash", "province", "city", "lat_centi", "lon_centi")
+_SCAN_FIELDS = (
+    "code_id",
+    "at",
+    "device_hash",
+    "province",
+    "city",
+    "lat_centi",
+    "lon_centi",
+    "case_id",
+)
 _NEW_SCAN = (
     scans.insert()
     .values({name: bindparam(name, type_=scans.c[name].type) for name in _SCAN_FIELDS})

@@ -448,6 +448,7 @@ def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> repo.Recorded
             "city": city.name if city else None,
             "lat_centi": round(city.lat * 100) if city else None,
             "lon_centi": round(city.lon * 100) if city else None,
+            "case_id": code.case_id,
         },
     )
 

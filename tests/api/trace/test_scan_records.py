@@ -21,6 +21,7 @@ def _scan(code_id: int, minutes: int, device: bytes) -> dict[str, object]:
         "city": "成都",
         "lat_centi": 3066,
         "lon_centi": 10406,
+        "case_id": None,
     }
 
 

@@ -4,9 +4,10 @@ consumers there; detected incrementally, scan by scan, and in a batch run."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from api.compliance.alerts import repository as repo
-from api.compliance.alerts import runs, screen
+from api.compliance.alerts import runs, screen, sources
 from api.compliance.alerts.runs import Places, detect_for_scan
 from api.compliance.detection.thresholds import Thresholds
 from api.compliance.geo.gazetteer import gazetteer
@@ -110,3 +111,27 @@ def test_bottles_of_a_case_opened_abroad_are_tracked_after_unpacking(
         recorded, _, _ = scan_stats(conn, bottles[4].id)
     assert recorded == 1
     assert after is not None and after.revision == 2
+
+
+def test_a_scan_keeps_the_case_its_bottle_came_in_when_repacked(flow: Flow) -> None:
+    """A scan is judged under the custody of the case the bottle was in when it was scanned:
+    the lookup records that case with the scan, and packing the bottle into another case
+    later changes only the scans after it."""
+    w, sku = flow.w, flow.shop.sku1
+    [first, second] = flow.codes(sku, 2)
+    [bottle, *_] = bottles_for(flow, first, 6)
+    scan(flow, bottle, "in-the-case", CHENGDU)
+    with w.db.writer.begin() as conn:
+        custody.unpack(conn, get_code(conn, first.serial), location=w.ids["S-A1"])
+    scan(flow, bottle, "out-of-it", CHENGDU)
+    with w.db.writer.begin() as conn:
+        custody.pack(conn, get_code(conn, second.serial), [get_code(conn, bottle.serial)])
+    scan(flow, bottle, "repacked", CHENGDU)
+    with w.db.writer.begin() as conn:
+        stored = conn.execute(
+            text("SELECT case_id FROM trace_scans WHERE code_id = :code ORDER BY id"),
+            {"code": bottle.id},
+        ).scalars()
+        assert list(stored) == [first.id, first.id, second.id]
+        by_code = {r.scan_id: r.case_id for r in sources.scan_rows(conn, [bottle.id])}
+    assert sorted(by_code.values()) == [first.id, first.id, second.id]

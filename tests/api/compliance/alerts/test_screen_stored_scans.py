@@ -36,6 +36,7 @@ def _record(db: Database, code_id: int, scans: list[tuple[int, str, tuple[Any, .
                     "city": city,
                     "lat_centi": lat,
                     "lon_centi": lon,
+                    "case_id": None,
                 },
             )
     assert recorded.count == len(recorded.recent)

@@ -128,9 +128,12 @@ def _store(db: Database, uris: list[str], sequences: tuple[Story, ...]) -> dict[
     with db.writer.begin() as conn:
         for uri, seq in zip(uris, sequences, strict=False):
             serial = uri.rsplit("/", 1)[1]
-            ids[seq.name] = conn.execute(
-                text("SELECT id FROM trace_codes WHERE serial = :s"), {"s": serial}
-            ).scalar_one()
+            ids[seq.name], case_id = conn.execute(
+                text(
+                    "SELECT id, COALESCE(parent_id, packed_in) FROM trace_codes WHERE serial = :s"
+                ),
+                {"s": serial},
+            ).one()
             for offset, device, (city, lat, lon) in seq.scans:
                 conn.execute(
                     scans.insert(),
@@ -142,6 +145,7 @@ def _store(db: Database, uris: list[str], sequences: tuple[Story, ...]) -> dict[
                         "city": city,
                         "lat_centi": lat,
                         "lon_centi": lon,
+                        "case_id": case_id,
                     },
                 )
     return ids
