@@ -17,11 +17,9 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,12 +27,14 @@ from sqlalchemy.exc import IntegrityError
 
 from api.compliance.alerts import repository as repo
 from api.compliance.alerts import screen, setwise, sources
+from api.compliance.alerts.writing import writing
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.model import Movement, PartyInfo, Territory
 from api.compliance.detection.signals import Observation, Signal
 from api.compliance.detection.thresholds import Thresholds, from_settings
 from api.compliance.geo.gazetteer import Gazetteer, gazetteer
 from api.config import get_settings
+from api.db import chunks
 from api.log.outbox import stage_encoded_entries
 from api.trace.common import SHANGHAI
 from ledger.canonical import (
@@ -150,27 +150,6 @@ def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunRe
     return report
 
 
-@contextmanager
-def _meanwhile(conn: Connection, work: Callable[[Connection], None] | None) -> Iterator[None]:
-    """Run ``work(conn)`` while the caller's block computes without the connection (it must
-    not use it). On PostgreSQL in a thread: the driver waits for the server without holding
-    the GIL, so the server's statement and the block's Python run on two cores at once.
-    Elsewhere at once (SQLite's connections stay on the thread that made them)."""
-    if work is None:
-        yield
-        return
-    if conn.dialect.name != "postgresql":
-        work(conn)
-        yield
-        return
-    # Leaving the pool waits for the statement, even when the block failed: the connection
-    # is the worker's until then.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        done = pool.submit(work, conn)
-        yield
-    done.result()
-
-
 def detect_for_scan(
     conn: Connection, code_id: int, thresholds: Thresholds, actor: str = "detector"
 ) -> RunReport:
@@ -230,7 +209,8 @@ def _apply(
     allocations: bool = True,
     alongside: Callable[[Connection], None] | None = None,
 ) -> RunReport:
-    """``alongside``: statements of the caller's to run while the alerts are built."""
+    """``alongside``: statements of the caller's to run while the alerts are built (before
+    the alerts are written: ``writing``)."""
     report = RunReport(mode, detector.scans, detector.movements, detector.signal_counts())
     if allocations:
         _store_allocations(conn, detector, case_ids)
@@ -240,36 +220,52 @@ def _apply(
     wanted = {int(f.code) for f in findings}
     wanted |= {int(o.code) for f in findings for s in f.signals for o in s.observations}
     codes = sources.code_keys(conn, sorted(wanted))
-    raised: list[dict[str, Any]] = []
-    staged: list[tuple[str, str, str]] = []  # new alerts' entries, staged at once
     updated: list[tuple[repo.AlertRow, str, str, dict[str, Any]]] = []
-    # Nothing in the block touches the connection: what is written is written after it.
-    with _meanwhile(conn, alongside):
-        built = [evidence_payload(f, codes, detector.territory, th) for f in findings]
-        digests = [e.digest() for e in built]
-        now = datetime.now(UTC)
-        ids = new_ids()
-        for finding, evidence, digest in zip(findings, built, digests, strict=True):
-            found = existing.get(finding.key)
-            if found is None:
-                alert_id, entry_id = next(ids)
-                columns = _columns(finding, evidence, digest, detector, now)
-                staged.append(("compliance.alert.raised", evidence.entry(alert_id, 1), entry_id))
-                raised.append(_raised_row(alert_id, entry_id, finding.key, columns, actor, now))
-                report.raised += 1
-                report.alert_ids.append(alert_id)
-            elif found.state in OPEN and found.evidence_digest != digest:
-                entry_id = str(uuid.uuid4())
-                payload = evidence.entry(found.alert_id, found.revision + 1)
-                columns = _columns(finding, evidence, digest, detector, now)
-                updated.append((found, entry_id, payload, columns))
-                report.updated += 1
-                report.alert_ids.append(found.alert_id)
+    now = datetime.now(UTC)
+    ids = new_ids()
+    # Nothing in the block touches the connection: the new alerts of each chunk are written
+    # (``writing``) while the next chunk is built; updates are written after the block.
+    with writing(conn, alongside) as write:
+        for chunk in chunks(findings, ALERTS_WRITTEN_AT_ONCE):
+            raised: list[dict[str, Any]] = []
+            staged: list[tuple[str, str, str]] = []  # new alerts' entries, staged at once
+            for finding in chunk:
+                evidence = evidence_payload(finding, codes, detector.territory, th)
+                digest = evidence.digest()
+                found = existing.get(finding.key)
+                if found is None:
+                    alert_id, entry_id = next(ids)
+                    columns = _columns(finding, evidence, digest, detector, now)
+                    staged.append(
+                        ("compliance.alert.raised", evidence.entry(alert_id, 1), entry_id)
+                    )
+                    raised.append(_raised_row(alert_id, entry_id, finding.key, columns, actor, now))
+                    report.raised += 1
+                    report.alert_ids.append(alert_id)
+                elif found.state in OPEN and found.evidence_digest != digest:
+                    entry_id = str(uuid.uuid4())
+                    payload = evidence.entry(found.alert_id, found.revision + 1)
+                    columns = _columns(finding, evidence, digest, detector, now)
+                    updated.append((found, entry_id, payload, columns))
+                    report.updated += 1
+                    report.alert_ids.append(found.alert_id)
+            if raised:
+                write(partial(_insert_raised, staged=staged, raised=raised))
     for found, entry_id, payload, columns in updated:
         _update(conn, found, entry_id, payload, columns, actor, now)
+    return report
+
+
+ALERTS_WRITTEN_AT_ONCE = 5000
+"""New alerts built, then written while the next as many are built (a full run)."""
+
+
+def _insert_raised(
+    conn: Connection, *, staged: list[tuple[str, str, str]], raised: list[dict[str, Any]]
+) -> None:
+    """New alerts with their raised entries staged for the ledger."""
     stage_encoded_entries(conn, staged)
     repo.insert_alerts(conn, raised)
-    return report
 
 
 def _raised_row(

@@ -1,0 +1,76 @@
+"""Writes of a detection run beside the Python that builds what they write.
+
+A full run spends most of its time in Python building alerts (their evidence, digests and
+entries), with the database idle, and then in the database writing them, with Python idle.
+:func:`writing` overlaps the two: on PostgreSQL, the run's writes go to one thread that
+holds the connection for the block and runs them in order — first a statement given up
+front (the run stores its allocations), then each chunk of alerts as soon as it is built —
+while the block builds the next chunk. The driver waits for the server without holding the
+GIL, so the server's inserts and their index updates run on one core while the block's
+Python runs on the other. Elsewhere (SQLite's connections stay on the thread that made
+them) every write runs at once, in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+
+Work = Callable[[Connection], None]
+_DONE = None
+
+
+@contextmanager
+def writing(conn: Connection, first: Work | None = None) -> Iterator[Callable[[Work], None]]:
+    """Yield ``write(work)``, which has ``work(conn)`` run after ``first`` and every earlier
+    write. The block must not use the connection itself: what it reads, it reads before.
+
+    Leaving the block waits for every write (the connection is the writer's until then). A
+    write that failed fails the run: at the next ``write`` or when the block ends. A block
+    that failed skips the writes still queued and raises its own error."""
+    if first is None or conn.dialect.name != "postgresql":
+        if first is not None:
+            first(conn)
+
+        def at_once(work: Work) -> None:
+            work(conn)
+
+        yield at_once
+        return
+    pending: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
+    failed: list[BaseException] = []
+
+    def writer() -> None:
+        first(conn)
+        while (work := pending.get()) is not _DONE:
+            if not failed:
+                work(conn)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection-writes") as pool:
+        done = pool.submit(writer)
+
+        def queued(work: Work) -> None:
+            _raise_if_failed(done)
+            pending.put(work)
+
+        try:
+            yield queued
+        except BaseException as exc:
+            failed.append(exc)
+            raise
+        finally:
+            pending.put(_DONE)
+            # Leaving the pool waits for the writer, even when the block failed.
+    if not failed:
+        done.result()
+
+
+def _raise_if_failed(done: Future[None]) -> None:
+    if done.done():
+        error = done.exception()
+        if error is not None:
+            raise error
