@@ -22,7 +22,9 @@ finding comes back to Python:
 5. Weak: each code's first scan per city outside the regions of its case's dealer then (the
    case the bottle came in when it was scanned, recorded with the scan).
 6. Clones: codes that *could* be clones (more scans than ``max_devices``, or scans spread
-   wider than ``min_travel_km``), whose scans Python judges with the detector's own rule.
+   wider than ``min_travel_km``), whose scans Python judges with the detector's own rule —
+   on PostgreSQL beside steps 1–5, on a second connection that imports the run's snapshot
+   (``beside``): the clone rule reads only the scans.
 
 The rows come back into a :class:`Detector` (its ``add_strong``, ``add_foreign_scan`` and
 ``add_clone_scans``), so findings, scores and evidence are the pure detector's, and a test
@@ -32,7 +34,7 @@ asserts that on the ground-truth generator both paths agree signal for signal.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +43,7 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from api.channel.admin_codes import city_of
 from api.compliance.alerts import sources
+from api.compliance.alerts.beside import beside
 from api.compliance.alerts.dialect import Dialect
 from api.compliance.detection.detector import Detector, Span
 from api.compliance.detection.model import (
@@ -51,6 +54,7 @@ from api.compliance.detection.model import (
     ScanPoint,
     Territory,
 )
+from api.compliance.detection.signals import Signal, clone_signals
 from api.compliance.detection.thresholds import Thresholds
 from api.db import chunks
 
@@ -84,8 +88,8 @@ def detect_all(
     conn: Connection, thresholds: Thresholds, place_of: Callable[[sources.ScanRow], str | None]
 ) -> Detector:
     """Judge every case and scan; the returned detector holds only what bears on findings
-    (its ``timelines`` hold the spans of the cases of clone suspects and of findings only:
-    all spans are stored by :func:`store_allocations`)."""
+    (its ``timelines`` hold the spans of the cases of clones and of findings only: all spans
+    are stored by :func:`store_allocations`)."""
     sql = Dialect(conn)
     _drop(conn)
     if sql.pg:
@@ -101,19 +105,26 @@ def detect_all(
     parties = sources.load_parties(conn)
     territory = sources.load_territory(conn, parties)
     detector = Detector(parties, territory, thresholds)
-    _party_table(conn, sql, parties, territory)
-    detector.scans = _place_table(conn, sql, territory, place_of)
-    detector.movements = _span_table(conn, sql)
-    _analyze(conn, sql, "cd_spans")
-    strong = _strong_rows(conn, sql)
-    weak = _weak_rows(conn, sql)
-    suspects = _clone_suspects(conn, sql, thresholds)
-    rows = _suspect_scans(conn, sql, suspects)
-    # The clone rule reads the spans of the suspects' cases; findings, those of the cases
-    # they are raised for (most cases with a foreign scan, a tourist's, raise none).
-    loaded = {r.case_id for r in rows if r.case_id is not None}
+    # The clone rule reads only the scans: on PostgreSQL it runs beside the statements below
+    # (``beside``), on a connection that sees what this one sees.
+    with beside(conn, lambda other: _clones(other, Dialect(other), thresholds, place_of)) as (
+        cloned
+    ):
+        _party_table(conn, sql, parties, territory)
+        detector.scans = _place_table(conn, sql, territory, place_of)
+        detector.movements = _span_table(conn, sql)
+        _analyze(conn, sql, "cd_spans")
+        strong = _strong_rows(conn, sql)
+        weak = _weak_rows(conn, sql)
+    # A clone's dealer is its case's when first scanned; findings read the spans of the
+    # cases they are raised for (most cases with a foreign scan, a tourist's, raise none).
+    loaded = {case_id for _, case_id, _, _ in cloned.result() if case_id is not None}
     _load_spans(conn, detector, sorted(loaded))
-    clones = _judge_clones(detector, rows, place_of)
+    clones: set[int] = set()
+    for code_id, case_id, first_at, signals in cloned.result():
+        case = str(case_id) if case_id is not None else None
+        detector.add_clones(str(code_id), case, first_at, signals)
+        clones.add(code_id)
     for dealer, case_id, kind, at, entry_id, party in strong:
         move = Movement(str(case_id), "", at, _KINDS[kind], party, entry_id)
         detector.add_strong(dealer, str(case_id), move, parties[party])
@@ -449,17 +460,23 @@ def _planner(conn: Connection, sql: Dialect, **settings: str) -> Iterator[None]:
         conn.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
-def _judge_clones(
-    detector: Detector,
-    rows: Iterable[sources.ScanRow],
+Cloned = list[tuple[int, int | None, int, list[Signal]]]
+"""Cloned codes: each with its case, its first scan's time and its clone signals."""
+
+
+def _clones(
+    conn: Connection,
+    sql: Dialect,
+    th: Thresholds,
     place_of: Callable[[sources.ScanRow], str | None],
-) -> set[int]:
-    """Run the detector's clone rule over the suspects' scans; the codes it found cloned."""
-    cloned: set[int] = set()
+) -> Cloned:
+    """The detector's clone rule over the scans of the codes that could be clones."""
+    rows = _suspect_scans(conn, sql, _clone_suspects(conn, sql, th))
+    cloned: Cloned = []
     for code_id, case_id, points in sources.points_by_code(rows, place_of):
-        case = str(case_id) if case_id is not None else None
-        if detector.add_clone_scans(str(code_id), case, points):
-            cloned.add(code_id)
+        signals = clone_signals(str(code_id), points, th)
+        if signals:
+            cloned.append((code_id, case_id, points[0].at, signals))
     return cloned
 
 

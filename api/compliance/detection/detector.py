@@ -223,9 +223,14 @@ class Detector:
         clones = clone_signals(code, scans, self.thresholds)
         if not clones:
             return False
-        allocation = self.allocation_at(case, scans[0].at) if case is not None else None
-        self._clones.append((code, case, allocation.dealer_id if allocation else None, clones))
+        self.add_clones(code, case, scans[0].at, clones)
         return True
+
+    def add_clones(self, code: str, case: str | None, first_at: int, clones: list[Signal]) -> None:
+        """The clone signals of a code first scanned at ``first_at``, judged already by the
+        same rule (``clone_signals``): the code's dealer is its case's then."""
+        allocation = self.allocation_at(case, first_at) if case is not None else None
+        self._clones.append((code, case, allocation.dealer_id if allocation else None, clones))
 
     def add_foreign_scan(self, dealer: str, case: str, city: str, code: str, s: ScanPoint) -> None:
         """A bottle's first scan in ``city``, outside the regions of the case's dealer then."""
