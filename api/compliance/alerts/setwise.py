@@ -99,9 +99,9 @@ def detect_all(
         # million index probes planned from a working table's missing statistics.
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
         conn.execute(text("SET LOCAL enable_nestloop = off"))
-        # Joining every scan to its code in parallel workers took a third off the
-        # foreign-scan statement, but the default cost of passing a million rows up from the
-        # workers kept the planner from choosing it.
+        # Reading every scan in parallel workers took a third off the foreign-scan
+        # statement, but the default cost of passing a million rows up from the workers
+        # kept the planner from choosing it.
         conn.execute(text("SET LOCAL parallel_setup_cost = 0"))
         conn.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
     parties = sources.load_parties(conn)
@@ -413,15 +413,12 @@ def _clone_suspects(conn: Connection, sql: Dialect, th: Thresholds) -> list[int]
         return [int(r[0]) for r in rows]
 
 
-def _suspect_scans(conn: Connection, sql: Dialect, code_ids: list[int]) -> list[sources.ScanRow]:
-    """The scans of the clone suspects (a few thousand codes), each joined to its code."""
+def _suspect_scans(conn: Connection, code_ids: list[int]) -> list[sources.ScanRow]:
+    """The scans of the clone suspects (a few thousand codes), by the ``(code_id, at)``
+    index, each with the case it was made in."""
     if not code_ids:
         return []
-    # The run turns nested loops off for its whole-table joins; these few thousand rows find
-    # their codes by primary key (a hash join read all 2.4M codes at 1M scans: the statement
-    # took 0.5 s instead of 0.25 s).
-    with _planner(conn, sql, enable_nestloop="on"):
-        return list(sources.scan_rows(conn, code_ids))
+    return list(sources.scan_rows(conn, code_ids))
 
 
 def _load_spans(conn: Connection, detector: Detector, case_ids: Sequence[int]) -> None:
@@ -488,7 +485,7 @@ def _clones(
     place_of: Callable[[sources.ScanRow], str | None],
 ) -> Cloned:
     """The detector's clone rule over the scans of the codes that could be clones."""
-    rows = _suspect_scans(conn, sql, _clone_suspects(conn, sql, th))
+    rows = _suspect_scans(conn, _clone_suspects(conn, sql, th))
     cloned: Cloned = []
     for code_id, case_id, points in sources.points_by_code(rows, place_of):
         signals = clone_signals(str(code_id), points, th)
