@@ -27,7 +27,7 @@ finding comes back to Python:
    (``beside``): the clone rule reads only the scans.
 
 The rows come back into a :class:`Detector` (its ``add_strong``, ``add_foreign_scan`` and
-``add_clone_scans``), so findings, scores and evidence are the pure detector's, and a test
+``add_clones``), so findings, scores and evidence are the pure detector's, and a test
 asserts that on the ground-truth generator both paths agree signal for signal.
 """
 
@@ -108,7 +108,6 @@ def detect_all(
     territory = sources.load_territory(conn, parties)
     detector = Detector(parties, territory, thresholds)
     # The clone rule reads only the scans: on PostgreSQL it runs beside the statements below
-    # (``beside``), on a connection that sees what this one sees.
     # (``beside``), on a connection that sees what this one sees; and so does the count of
     # movements, which reads only the movements.
     with beside(conn, lambda other: _beside_work(other, thresholds, place_of)) as done:
