@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 T = TypeVar("T")
 _SNAPSHOT = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
@@ -30,8 +31,10 @@ def beside(conn: Connection, work: Callable[[Connection], T]) -> Iterator[Future
     the work, even when the block failed.
 
     A transaction that has written already (the demo's scans, then its run) runs the work
-    after the block on its own connection: another transaction cannot see its writes."""
-    if conn.dialect.name != "postgresql" or _has_written(conn):
+    after the block on its own connection: another transaction cannot see its writes. So
+    does a run whose engine has no connection to spare (its pool's timeout)."""
+    other = _second(conn)
+    if other is None:
         done: Future[T] = Future()
         yield done
         try:
@@ -41,10 +44,11 @@ def beside(conn: Connection, work: Callable[[Connection], T]) -> Iterator[Future
         return
     snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
     if not _SNAPSHOT.fullmatch(snapshot):
+        other.close()
         raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
 
     def on_the_snapshot() -> T:
-        with conn.engine.connect().execution_options(isolation_level="REPEATABLE READ") as other:
+        with other:
             # The transaction's first statement: it sees the database as the run did.
             other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             try:
@@ -56,6 +60,15 @@ def beside(conn: Connection, work: Callable[[Connection], T]) -> Iterator[Future
         yield pool.submit(on_the_snapshot)
 
 
-def _has_written(conn: Connection) -> bool:
-    written = conn.execute(text("SELECT txid_current_if_assigned()")).scalar()
-    return written is not None
+def _second(conn: Connection) -> Connection | None:
+    """Another connection to run beside ``conn``'s transaction, or None where there is none
+    to have: not PostgreSQL, a transaction that has written, or no connection to spare."""
+    if conn.dialect.name != "postgresql":
+        return None
+    if conn.execute(text("SELECT txid_current_if_assigned()")).scalar() is not None:
+        return None
+    try:
+        other = conn.engine.connect()
+    except PoolTimeout:
+        return None
+    return other.execution_options(isolation_level="REPEATABLE READ")

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, create_engine, text
 
 from api.compliance.alerts.beside import beside
 from api.db import Database
@@ -65,3 +65,20 @@ def test_the_works_error_is_the_results(db: Database, committed: None) -> None:
         with pytest.raises(Exception, match="no_such_table"):
             future.result()
         conn.rollback()
+
+
+def test_with_no_connection_to_spare_the_work_runs_after_the_block(
+    db: Database, committed: None
+) -> None:
+    engine = create_engine(db.url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    try:
+        with engine.connect() as conn:
+            conn.begin()
+            with beside(conn, _seen) as future:
+                pass
+            rows, thread = future.result()
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert rows == [1, 2]
+    assert thread == threading.current_thread().name
