@@ -10,7 +10,6 @@ evidence grew; an alert already confirmed or dismissed is left as decided.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
@@ -19,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, lru_cache, partial
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,25 +26,16 @@ from sqlalchemy.exc import IntegrityError
 
 from api.compliance.alerts import repository as repo
 from api.compliance.alerts import screen, setwise, sources
+from api.compliance.alerts.encoding import Evidence, evidence_payload, when
 from api.compliance.alerts.writing import writing
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.model import Movement, PartyInfo, Territory
-from api.compliance.detection.signals import Observation, Signal
 from api.compliance.detection.thresholds import Thresholds, from_settings
 from api.compliance.geo.gazetteer import Gazetteer, gazetteer
 from api.config import get_settings
 from api.db import chunks
 from api.log.outbox import stage_encoded_entries
 from api.trace.common import SHANGHAI
-from ledger.canonical import (
-    MAX_SAFE_INTEGER,
-    PLAIN_TEXT,
-    canonical_json,
-    canonical_member,
-    canonical_object,
-)
-from ledger.merkle import leaf_hash
-from ledger.merkle import root as merkle_root
 
 OPEN = ("new", "investigating")
 
@@ -60,19 +50,6 @@ class RunReport:
     raised: int = 0
     updated: int = 0
     alert_ids: list[str] = field(default_factory=list)
-
-
-def ts(seconds: int) -> str:
-    """``format_ts`` of a whole second since the epoch, written out: a run formats one for
-    every observation and signal, and the way through ``datetime`` cost four times more."""
-    return _WHOLE_SECOND(*time.gmtime(seconds)[:6])
-
-
-_WHOLE_SECOND = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000000Z".format
-
-
-def when(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 class Places:
@@ -283,7 +260,7 @@ def _raised_row(
         "state": "new",
         "detected_at": now,
         "revision": 1,
-        "entry_ids": [entry_id],
+        "entry_ids": f'["{entry_id}"]',  # JSON text, as stored (a uuid needs no escape)
         **columns,
         "event": {
             "at": now,
@@ -348,7 +325,7 @@ def _columns(
     now: datetime,
 ) -> dict[str, Any]:
     dealer = detector.parties.get(f.dealer_id or "")
-    allocated = when(f.allocation.at) if f.allocation else None
+    allocated = f.allocation.at if f.allocation else None
     return {
         "kind": f.kind,
         "strength": f.strength,
@@ -363,8 +340,8 @@ def _columns(
         "observations": (b"[%s]" % b",".join(evidence.observations)).decode(),
         "place": f.place,
         "to_region_id": detector.territory.region_of(f.place) if f.place else None,
-        "allocated_at": allocated,
-        "allocation_month": allocated.astimezone(SHANGHAI).strftime("%Y-%m") if allocated else None,
+        "allocated_at": when(allocated) if allocated is not None else None,
+        "allocation_month": month(allocated) if allocated is not None else None,
         "first_seen_at": when(f.first_at),
         "last_seen_at": when(f.last_at),
         "updated_at": now,
@@ -372,123 +349,25 @@ def _columns(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What an alert's ledger entry says, as the members of its payload each already in
-    canonical JSON: encoded once, then reused by the digest, the entry and the stored columns
-    (a run raises thousands of alerts, and encoding the whole evidence anew for each use cost
-    more than building it)."""
-
-    members: dict[str, bytes]
-    code: str
-    observations: list[bytes]
-    """The canonical JSON of each observation item, the leaves under ``observations_root``."""
-
-    def digest(self) -> str:
-        """``sha256`` of ``canonical_json`` of the evidence, in hex."""
-        return hashlib.sha256(canonical_object(self.members)).hexdigest()
-
-    def entry(self, alert_id: str, revision: int) -> str:
-        """The payload text of the alert's raised or updated entry: ``canonical_json`` of
-        ``{"alert": alert_id, "revision": revision, **evidence}``."""
-        alert = {"alert": canonical_member(alert_id), "revision": canonical_member(revision)}
-        return canonical_object({**self.members, **alert}).decode()
+_MONTHS: dict[int, str] = {}
+_EIGHT_HOURS_SINCE = 694_195_200
+"""1992-01-01 00:00 in Shanghai: China has kept UTC+8 all year since its last summer time."""
 
 
-def evidence_payload(
-    f: Finding, codes: dict[int, str], territory: Territory, th: Thresholds
-) -> Evidence:
-    """What the alert's ledger entry says — the finding, its signals with the entries they
-    rest on, the Merkle root of the consumer scans it observed (``observations_root``) — and
-    those observations themselves (kept with the alert, proven against the root)."""
-    observations = [o for s in f.signals for o in s.observations]
-    items = [_item_json(_observation_item(o, codes)) for o in observations]
-    # Only the root goes into the entry: the list's inner nodes are not kept.
-    leaves = [leaf_hash(i) for i in items]
-    code = _key(int(f.code), codes)
-    members = {
-        "kind": canonical_member(f.kind),
-        "strength": canonical_member(f.strength),
-        "code": canonical_member(code),
-        "score": canonical_member(f.score),
-        "signals": b"[%s]" % b",".join([_signal_json(s) for s in f.signals]),
-        "observations_root": canonical_member(merkle_root(leaves).hex()),
-        "observations_count": canonical_member(len(leaves)),
-        "thresholds": _thresholds_json(th),
-    }
-    if f.dealer_id is not None:
-        members["dealer"] = canonical_member(f.dealer_id)
-    if f.place is not None:
-        members["place"] = canonical_member(f.place)
-        region = territory.region_of(f.place)
-        if region is not None:
-            members["to_region"] = canonical_member(region)
-    if f.allocation is not None:
-        members["allocation"] = canonical_member(f.allocation.entry_id)
-    return Evidence(members, code, items)
-
-
-@lru_cache(maxsize=16)
-def _thresholds_json(th: Thresholds) -> bytes:
-    """``canonical_json(th.as_dict())``, encoded once per set of thresholds: a run's every
-    alert carries them."""
-    return canonical_json(th.as_dict())
-
-
-def _key(code_id: int, codes: dict[int, str]) -> str:
-    return codes.get(code_id) or f"code:{code_id}"
-
-
-def _observation_item(o: Observation, codes: dict[int, str]) -> dict[str, Any]:
-    item: dict[str, Any] = {"code": _key(int(o.code), codes), "scan": o.scan_id, "at": ts(o.at)}
-    if o.place is not None:
-        item["place"] = o.place
-    if o.device is not None:
-        item["device"] = o.device.hex()
-    return item
-
-
-def _item_json(item: dict[str, Any]) -> bytes:
-    """``canonical_json(item)`` of an observation item (:func:`_observation_item`), written
-    out: a run hashes some hundred thousand of them, and the general encoder's walk and
-    key sort cost four times more. Any value the shortcut does not cover (text needing an
-    escape, a number beyond JCS's range) goes through ``canonical_json`` itself."""
-    code, place, scan = item["code"], item.get("place"), item["scan"]
-    if (
-        type(scan) is not int
-        or not 0 <= scan <= MAX_SAFE_INTEGER
-        or not PLAIN_TEXT.fullmatch(code)
-        or (place is not None and not PLAIN_TEXT.fullmatch(place))
-    ):
-        return canonical_json(item)
-    # JCS orders the keys: at, code, device, place, scan. ``at`` (format_ts) and
-    # ``device`` (hex) are plain ASCII by construction.
-    text = f'{{"at":"{item["at"]}","code":"{code}"'
-    if "device" in item:
-        text += f',"device":"{item["device"]}"'
-    if place is not None:
-        text += f',"place":"{place}"'
-    return f'{text},"scan":{scan}}}'.encode()
-
-
-def _signal_json(s: Signal) -> bytes:
-    """``canonical_json`` of a signal as the evidence states it, member by member (the
-    general encoder's walk over every signal of a run cost more than all else in the
-    evidence)."""
-    members = {
-        "signal": canonical_member(s.name.value),
-        "strength": canonical_member(s.strength),
-        "points": canonical_member(s.points),
-        "at": canonical_member(ts(s.at)),
-        "count": canonical_member(s.count),
-        "entries": b"[%s]" % b",".join([canonical_member(e) for e in s.entry_ids]),
-        "observations": canonical_member(len(s.observations)),
-    }
-    if s.place is not None:
-        members["place"] = canonical_member(s.place)
-    if s.party is not None:
-        members["party"] = canonical_member(s.party)
-    return canonical_object(members)
+def month(seconds: int) -> str:
+    """The month (``YYYY-MM``, Asia/Shanghai) of a second since the epoch, as reports group
+    allocations; worked out once per local day where the offset is a fixed eight hours (a
+    run has one allocation per case, and formatting each through the zone cost more than
+    the rest of its alert's columns)."""
+    if seconds < _EIGHT_HOURS_SINCE:
+        return when(seconds).astimezone(SHANGHAI).strftime("%Y-%m")
+    day = (seconds + 8 * 3600) // 86_400
+    found = _MONTHS.get(day)
+    if found is None:
+        found = "{:04d}-{:02d}".format(*time.gmtime(day * 86_400)[:2])
+        if len(_MONTHS) < 100_000:
+            _MONTHS[day] = found
+    return found
 
 
 def _store_allocations(
@@ -508,7 +387,7 @@ def _store_allocations(
                     "region_id": dealer.region_id if dealer else None,
                     "gtin": a.gtin,
                     "allocated_at": at,
-                    "month": at.astimezone(SHANGHAI).strftime("%Y-%m"),
+                    "month": month(a.at),
                 }
             )
     repo.replace_allocations(conn, rows, case_ids)

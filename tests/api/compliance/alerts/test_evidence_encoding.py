@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
-from api.compliance.alerts.runs import _columns, evidence_payload, new_ids, ts
+from api.compliance.alerts.encoding import evidence_payload, ts
+from api.compliance.alerts.runs import _columns, month, new_ids
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.model import Allocation, Territory
 from api.compliance.detection.signals import Observation, Signal, SignalName
 from api.compliance.detection.thresholds import Thresholds
+from api.trace.common import SHANGHAI
 from ledger.canonical import MAX_SAFE_INTEGER, canonical_json
 from ledger.merkle import leaf_hash
 from ledger.merkle import root as merkle_root
@@ -148,3 +150,25 @@ def test_new_alert_ids_are_random_and_well_formed() -> None:
     assert all(e.version == 4 and e.variant == uuid.RFC_4122 for e in entry_ids)
     assert [str(e) for e in entry_ids] == [e for _, e in pairs]
     assert len(set(alert_ids)) == len(set(entry_ids)) == 3000
+
+
+@pytest.mark.parametrize(
+    "local",
+    [
+        datetime(2026, 11, 30, 23, 59, 59),
+        datetime(2026, 12, 1, 0, 0, 0),
+        datetime(1988, 5, 31, 23, 30),  # China's summer time, 1986-1991
+        datetime(1988, 6, 1, 0, 30),
+        datetime(1988, 9, 1, 0, 30),
+        datetime(1900, 12, 31, 23, 59, 59),  # local mean time, +8:05:43
+        datetime(1901, 1, 1, 0, 0, 0),
+        datetime(1991, 12, 31, 23, 59, 59),  # UTC+8 all year from here on
+        datetime(1992, 1, 1, 0, 0, 0),
+        datetime(2099, 12, 31, 23, 59, 59),
+    ],
+)
+def test_allocation_months_are_shanghai_months(local: datetime) -> None:
+    seconds = int(local.replace(tzinfo=SHANGHAI).timestamp())
+    for s in (seconds - 1, seconds, seconds + 1):
+        expected = datetime.fromtimestamp(s, UTC).astimezone(SHANGHAI).strftime("%Y-%m")
+        assert month(s) == expected
