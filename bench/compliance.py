@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, create_engine, text
 
 from api.compliance.alerts import runs, screen
-from api.compliance.alerts.runs import detect_for_scan, run_detection
+from api.compliance.alerts.runs import default_helpers, detect_for_scan, run_detection
 from api.compliance.detection.loading import COLUMNS, channel_rows, story_rows
 from api.compliance.detection.synthetic import CaseStory, Params, channel_of, stories
 from api.compliance.detection.thresholds import Thresholds
@@ -69,7 +69,7 @@ def run(options: Options, base_url: str) -> list[Row]:
                 with engine.connect() as conn:
                     tx = conn.begin()
                     started = time.perf_counter()
-                    report = run_detection(conn, Thresholds(), "bench")
+                    report = run_detection(conn, Thresholds(), "bench", helpers=default_helpers())
                     batch.append(time.perf_counter() - started)
                     tx.rollback()
                 note(f"compliance: batch run {batch[-1]:.1f} s, {report.raised:,} alerts")

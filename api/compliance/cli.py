@@ -20,21 +20,44 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @diversion_app.command("detect")
-def detect() -> None:
+def detect(
+    helpers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="processes to fork to share the building of the alerts "
+            "(default: one fewer than the cores, at most 3)",
+        ),
+    ] = None,
+) -> None:
     """Run detection over every case and scan; print counts by signal and the alerts raised.
 
     Alerts are written to the ledger; the command relays them and publishes a checkpoint.
     """
     from api.cli import _open_log
-    from api.compliance.alerts.runs import run_detection
+    from api.compliance.alerts.runs import default_helpers, run_detection
     from api.compliance.detection.thresholds import from_settings
     from api.config import get_settings
+    from api.db import Database
+    from api.log.signing import SigningKeyMissing, load_signing_key
 
     settings = get_settings()
+    try:  # before the run: a run whose alerts cannot be relayed is not worth starting
+        load_signing_key(settings.resolved_signing_key_file)
+    except SigningKeyMissing as exc:
+        raise _fail(str(exc)) from None
+    if helpers is None:
+        helpers = default_helpers()
+    # The run first, on a database of its own: its helpers are forked from a process with
+    # no other thread yet (the log's writer starts with the log).
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.writer.begin() as conn:
+            report = run_detection(conn, from_settings(settings), "cli", helpers=helpers)
+    finally:
+        db.dispose()
     log = _open_log(settings)
     try:
-        with log.db.writer.begin() as conn:
-            report = run_detection(conn, from_settings(settings), "cli")
         log.relay()
         log.checkpoint_now()
     finally:

@@ -11,6 +11,7 @@ evidence grew; an alert already confirmed or dismissed is left as decided.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 import uuid
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from api.compliance.alerts import repository as repo
 from api.compliance.alerts import screen, setwise, sources
 from api.compliance.alerts.encoding import Evidence, evidence_payload, when
+from api.compliance.alerts.turns import InTurns
 from api.compliance.alerts.writing import writing
 from api.compliance.detection.detector import Detector, Finding
 from api.compliance.detection.model import Movement, PartyInfo, Territory
@@ -105,9 +107,12 @@ def _parties(m: Movement) -> tuple[str, ...]:
     return (m.party,) if m.sender is None else (m.party, m.sender)
 
 
-def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunReport:
+def run_detection(
+    conn: Connection, thresholds: Thresholds, actor: str, *, helpers: int = 0
+) -> RunReport:
     """A full run over every case and scan (set-based, in the database: ``setwise``);
-    records the run and returns what it found."""
+    records the run and returns what it found. ``helpers``: processes to fork to share the
+    building of its alerts, for a caller that runs nothing else meanwhile (``turns``)."""
     started = datetime.now(UTC)
     detector = setwise.detect_all(conn, thresholds, Places(gazetteer()).of)
     setwise.reset_settings(conn)
@@ -121,10 +126,18 @@ def run_detection(conn: Connection, thresholds: Thresholds, actor: str) -> RunRe
         "full",
         allocations=False,
         alongside=setwise.store_allocations,
+        helpers=helpers,
     )
     setwise.drop_tables(conn)
     _record_run(conn, report, thresholds, started)
     return report
+
+
+def default_helpers() -> int:
+    """Helpers for a run that has the machine to itself: one fewer than the cores (the run's
+    own process builds too, and its writes need the server), at most three (past that, the
+    one process writing every chunk is the limit)."""
+    return max(0, min(3, (os.cpu_count() or 1) - 1))
 
 
 def detect_for_scan(
@@ -185,9 +198,11 @@ def _apply(
     *,
     allocations: bool = True,
     alongside: Callable[[Connection], None] | None = None,
+    helpers: int = 0,
 ) -> RunReport:
     """``alongside``: statements of the caller's to run while the alerts are built (before
-    the alerts are written: ``writing``)."""
+    the alerts are written: ``writing``); ``helpers``: processes forked to build every other
+    chunk of alerts (``turns``)."""
     report = RunReport(mode, detector.scans, detector.movements, detector.signal_counts())
     if allocations:
         _store_allocations(conn, detector, case_ids)
@@ -197,40 +212,78 @@ def _apply(
     wanted = {int(f.code) for f in findings}
     wanted |= {int(o.code) for f in findings for s in f.signals for o in s.observations}
     codes = sources.code_keys(conn, sorted(wanted))
-    updated: list[tuple[repo.AlertRow, str, str, dict[str, Any]]] = []
-    now = datetime.now(UTC)
-    ids = new_ids()
-    # Nothing in the block touches the connection: the new alerts of each chunk are written
-    # (``writing``) while the next chunk is built; updates are written after the block.
-    with writing(conn, alongside) as write:
-        for chunk in chunks(findings, ALERTS_WRITTEN_AT_ONCE):
-            raised: list[dict[str, Any]] = []
-            staged: list[tuple[str, str, str]] = []  # new alerts' entries, staged at once
-            for finding in chunk:
-                evidence = evidence_payload(finding, codes, detector.territory, th)
-                digest = evidence.digest()
-                found = existing.get(finding.key)
-                if found is None:
-                    alert_id, entry_id = next(ids)
-                    columns = _columns(finding, evidence, digest, detector, now)
-                    staged.append(
-                        ("compliance.alert.raised", evidence.entry(alert_id, 1), entry_id)
-                    )
-                    raised.append(_raised_row(alert_id, entry_id, finding.key, columns, actor, now))
-                    report.raised += 1
-                    report.alert_ids.append(alert_id)
-                elif found.state in OPEN and found.evidence_digest != digest:
-                    entry_id = str(uuid.uuid4())
-                    payload = evidence.entry(found.alert_id, found.revision + 1)
-                    columns = _columns(finding, evidence, digest, detector, now)
-                    updated.append((found, entry_id, payload, columns))
-                    report.updated += 1
-                    report.alert_ids.append(found.alert_id)
-            if raised:
-                write(partial(_insert_raised, staged=staged, raised=raised))
+    updated: list[Revision] = []
+    build = partial(
+        _build,
+        existing=existing,
+        codes=codes,
+        detector=detector,
+        th=th,
+        actor=actor,
+        now=datetime.now(UTC),
+    )
+    # Helpers are forked before ``writing`` starts its thread; nothing in the block touches
+    # the connection: the new alerts of each chunk are written (``writing``) while the next
+    # chunk is built; updates are written after the block.
+    turns = InTurns(list(chunks(findings, ALERTS_WRITTEN_AT_ONCE)), build, helpers)
+    with turns, writing(conn, alongside) as write:
+        for built in turns:
+            report.raised += len(built.raised)
+            report.updated += len(built.updated)
+            report.alert_ids += built.alert_ids
+            updated += built.updated
+            if built.raised:
+                write(partial(_insert_raised, staged=built.staged, raised=built.raised))
     for found, entry_id, payload, columns in updated:
-        _update(conn, found, entry_id, payload, columns, actor, now)
+        _update(conn, found, entry_id, payload, columns, actor, build.keywords["now"])
     return report
+
+
+Revision = tuple[repo.AlertRow, str, str, dict[str, Any]]
+"""An open alert whose evidence grew: it, its new entry's id and payload, its new columns."""
+
+
+@dataclass
+class Built:
+    """A chunk of findings made into alerts: new alerts' rows and their staged entries, the
+    revisions of open alerts, and the ids of both in the findings' order."""
+
+    raised: list[dict[str, Any]] = field(default_factory=list)
+    staged: list[tuple[str, str, str]] = field(default_factory=list)
+    updated: list[Revision] = field(default_factory=list)
+    alert_ids: list[str] = field(default_factory=list)
+
+
+def _build(
+    chunk: Sequence[Finding],
+    *,
+    existing: Mapping[str, repo.AlertRow],
+    codes: dict[int, str],
+    detector: Detector,
+    th: Thresholds,
+    actor: str,
+    now: datetime,
+) -> Built:
+    """A chunk's alerts; pure Python, touching no connection (it may run in a helper)."""
+    built = Built()
+    ids = new_ids()  # drawn in the process that builds: a helper's must not repeat its parent's
+    for finding in chunk:
+        evidence = evidence_payload(finding, codes, detector.territory, th)
+        digest = evidence.digest()
+        found = existing.get(finding.key)
+        if found is None:
+            alert_id, entry_id = next(ids)
+            columns = _columns(finding, evidence, digest, detector, now)
+            built.staged.append(("compliance.alert.raised", evidence.entry(alert_id, 1), entry_id))
+            built.raised.append(_raised_row(alert_id, entry_id, finding.key, columns, actor, now))
+            built.alert_ids.append(alert_id)
+        elif found.state in OPEN and found.evidence_digest != digest:
+            entry_id = str(uuid.uuid4())
+            payload = evidence.entry(found.alert_id, found.revision + 1)
+            columns = _columns(finding, evidence, digest, detector, now)
+            built.updated.append((found, entry_id, payload, columns))
+            built.alert_ids.append(found.alert_id)
+    return built
 
 
 ALERTS_WRITTEN_AT_ONCE = 5000
