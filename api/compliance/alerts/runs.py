@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -114,19 +114,13 @@ def run_detection(
     records the run and returns what it found. ``helpers``: processes to fork to share the
     building of its alerts, for a caller that runs nothing else meanwhile (``turns``)."""
     started = datetime.now(UTC)
-    detector = setwise.detect_all(conn, thresholds, Places(gazetteer()).of)
+    # The spans are stored by the server while Python judges the rows the run read.
+    detector = setwise.detect_all(
+        conn, thresholds, Places(gazetteer()).of, meanwhile=setwise.store_allocations
+    )
     setwise.reset_settings(conn)
-    # The spans are stored by the server while Python builds the alerts.
     report = _apply(
-        conn,
-        detector,
-        thresholds,
-        actor,
-        None,
-        "full",
-        allocations=False,
-        alongside=setwise.store_allocations,
-        helpers=helpers,
+        conn, detector, thresholds, actor, None, "full", allocations=False, helpers=helpers
     )
     setwise.drop_tables(conn)
     _record_run(conn, report, thresholds, started)
@@ -197,12 +191,12 @@ def _apply(
     mode: str,
     *,
     allocations: bool = True,
-    alongside: Callable[[Connection], None] | None = None,
     helpers: int = 0,
 ) -> RunReport:
-    """``alongside``: statements of the caller's to run while the alerts are built (before
-    the alerts are written: ``writing``); ``helpers``: processes forked to build every other
-    chunk of alerts (``turns``)."""
+    """``allocations``: store the detector's spans first (an incremental run's; a full run
+    has stored them already); ``helpers``: processes forked to share the building of the
+    alerts (``turns``). A full run writes each chunk of new alerts while the next is built
+    (``writing``); an incremental one, at once."""
     report = RunReport(mode, detector.scans, detector.movements, detector.signal_counts())
     if allocations:
         _store_allocations(conn, detector, case_ids)
@@ -226,7 +220,7 @@ def _apply(
     # the connection: the new alerts of each chunk are written (``writing``) while the next
     # chunk is built; updates are written after the block.
     turns = InTurns(list(chunks(findings, ALERTS_WRITTEN_AT_ONCE)), build, helpers)
-    with turns, writing(conn, alongside) as write:
+    with turns, writing(conn, overlap=mode == "full") as write:
         for built in turns:
             report.raised += len(built.raised)
             report.updated += len(built.updated)
@@ -286,8 +280,9 @@ def _build(
     return built
 
 
-ALERTS_WRITTEN_AT_ONCE = 5000
-"""New alerts built, then written while the next as many are built (a full run)."""
+ALERTS_WRITTEN_AT_ONCE = 2000
+"""New alerts built (by this process or a helper: ``turns``), then written while the next as
+many are built (a full run)."""
 
 
 def _insert_raised(

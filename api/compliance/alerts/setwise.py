@@ -45,6 +45,7 @@ from api.channel.admin_codes import city_of
 from api.compliance.alerts import sources
 from api.compliance.alerts.beside import beside
 from api.compliance.alerts.dialect import Dialect
+from api.compliance.alerts.writing import Work, writing
 from api.compliance.detection.detector import Detector, Span
 from api.compliance.detection.model import (
     Allocation,
@@ -87,11 +88,15 @@ _spans = table(
 
 
 def detect_all(
-    conn: Connection, thresholds: Thresholds, place_of: Callable[[sources.ScanRow], str | None]
+    conn: Connection,
+    thresholds: Thresholds,
+    place_of: Callable[[sources.ScanRow], str | None],
+    meanwhile: Work | None = None,
 ) -> Detector:
     """Judge every case and scan; the returned detector holds only what bears on findings
     (its ``timelines`` hold the spans of the cases of clones and of findings only: all spans
-    are stored by :func:`store_allocations`)."""
+    are stored by :func:`store_allocations`). ``meanwhile``: the caller's statements over the
+    working tables, run on the connection while Python judges the rows read (``writing``)."""
     sql = Dialect(conn)
     _drop(conn)
     if sql.pg:
@@ -122,18 +127,21 @@ def detect_all(
     # cases they are raised for (most cases with a foreign scan, a tourist's, raise none).
     loaded = {case_id for _, case_id, _, _ in cloned if case_id is not None}
     _load_spans(conn, detector, sorted(loaded))
-    clones: set[int] = set()
-    for code_id, case_id, first_at, signals in cloned:
-        case = str(case_id) if case_id is not None else None
-        detector.add_clones(str(code_id), case, first_at, signals)
-        clones.add(code_id)
-    for dealer, case_id, kind, at, entry_id, party in strong:
-        move = Movement(str(case_id), "", at, _KINDS[kind], party, entry_id)
-        detector.add_strong(dealer, str(case_id), move, parties[party])
-    for dealer, case_id, city, code_id, scan_id, at, place, device in weak:
-        if code_id not in clones:
-            point = ScanPoint(scan_id, at, bytes(device) if device is not None else None, place)
-            detector.add_foreign_scan(dealer, str(case_id), city, str(code_id), point)
+    # Pure Python from here to the next read: the caller's statements run meanwhile.
+    with writing(conn, meanwhile):
+        clones: set[int] = set()
+        for code_id, case_id, first_at, signals in cloned:
+            case = str(case_id) if case_id is not None else None
+            detector.add_clones(str(code_id), case, first_at, signals)
+            clones.add(code_id)
+        for dealer, case_id, kind, at, entry_id, party in strong:
+            move = Movement(str(case_id), "", at, _KINDS[kind], party, entry_id)
+            detector.add_strong(dealer, str(case_id), move, parties[party])
+        for dealer, case_id, city, code_id, scan_id, at, place, device in weak:
+            if code_id not in clones:
+                held = bytes(device) if device is not None else None
+                point = ScanPoint(scan_id, at, held, place)
+                detector.add_foreign_scan(dealer, str(case_id), city, str(code_id), point)
     _load_spans(conn, detector, sorted({int(c) for c in detector.diverted_cases()} - loaded))
     return detector
 

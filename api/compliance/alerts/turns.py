@@ -2,12 +2,13 @@
 
 Raising a full run's alerts is Python's work alone (each alert's evidence, digest, entry and
 rows: about 300 µs an alert, 170,000 alerts at 10M scans), one interpreter on one core while
-the server's core idles. :class:`InTurns` hands every other chunk to a helper process forked
-for the purpose: it inherits everything the run has read (the findings, the codes, the
-thresholds) without copying or pickling any of it, builds its chunks, and sends back only what
-it built, pickled over a pipe. The caller gets the results in chunk order, as if it had built
-them all itself; it writes them (a helper never touches the database: the run's connection
-and its transaction stay the parent's).
+the server's core idles. :class:`InTurns` deals the chunks out to helper processes forked
+for the purpose: of every ``2 × helpers + 1`` chunks each helper builds two and the parent
+one, as the parent also writes every chunk. A helper inherits everything the run has read
+(the findings, the codes, the thresholds) without copying or pickling any of it, builds its
+chunks, and sends back only what it built, pickled over a pipe. The caller gets the results
+in chunk order, as if it had built them all itself; it writes them (a helper never touches
+the database: the run's connection and its transaction stay the parent's).
 
 Forking is for a process that does nothing else meanwhile (the command line's run, the
 benchmark): the caller asks for it (``helpers``) and forks before it starts a thread of its
@@ -39,17 +40,18 @@ class HelperFailed(RuntimeError):
 
 
 class InTurns(Generic[T, R]):
-    """``build(chunk)`` of every chunk, in order: chunk ``i`` is built by process
-    ``i % (helpers + 1)``, process 0 being this one. Use as a context manager: entering forks
-    the helpers (which start building at once), iterating yields the results, leaving waits
-    for them (or, when the block failed, stops them)."""
+    """``build(chunk)`` of every chunk, in order, each built by the process :meth:`turn_of`
+    names, 0 being this one. Use as a context manager: entering forks the helpers (which start
+    building at once), iterating yields the results, leaving waits for them (or, when the
+    block failed, stops them)."""
 
     def __init__(
         self, chunks: Sequence[Sequence[T]], build: Callable[[Sequence[T]], R], helpers: int
     ) -> None:
         self.chunks = chunks
         self.build = build
-        self.helpers = max(0, min(helpers, len(chunks) - 1)) if hasattr(os, "fork") else 0
+        # No more helpers than have a chunk to build.
+        self.helpers = max(0, min(helpers, len(chunks) // 2)) if hasattr(os, "fork") else 0
         self._children: list[tuple[int, Any]] = []
 
     def __enter__(self) -> InTurns[T, R]:
@@ -63,9 +65,14 @@ class InTurns(Generic[T, R]):
             self._children.append((pid, os.fdopen(read, "rb")))
         return self
 
+    def turn_of(self, i: int) -> int:
+        """Who builds chunk ``i``: of every ``2 × helpers + 1`` chunks, the first is this
+        process's, then two for each helper in turn."""
+        return (i % (2 * self.helpers + 1) + 1) // 2
+
     def __iter__(self) -> Iterator[R]:
         for i, chunk in enumerate(self.chunks):
-            turn = i % (self.helpers + 1)
+            turn = self.turn_of(i)
             if turn == 0:
                 yield self.build(chunk)
             else:
@@ -87,8 +94,9 @@ class InTurns(Generic[T, R]):
         try:
             with os.fdopen(fd, "wb") as pipe:
                 try:
-                    for chunk in self.chunks[turn :: self.helpers + 1]:
-                        _send(pipe, _OK, self.build(chunk))
+                    for i, chunk in enumerate(self.chunks):
+                        if self.turn_of(i) == turn:
+                            _send(pipe, _OK, self.build(chunk))
                 except BaseException:
                     status = 1
                     _send(pipe, _FAILED, traceback.format_exc())

@@ -5,7 +5,9 @@ entries), with the database idle, and then in the database writing them, with Py
 :func:`writing` overlaps the two: on PostgreSQL, the run's writes go to one thread that
 holds the connection for the block and runs them in order — first a statement given up
 front (the run stores its allocations), then each chunk of alerts as soon as it is built —
-while the block builds the next chunk. The driver waits for the server without holding the
+while the block builds the next chunk (or, given no statement up front, just each chunk;
+and given only the statement, it runs while the block works out what it needs in Python
+alone). The driver waits for the server without holding the
 GIL, so the server's inserts and their index updates run on one core while the block's
 Python runs on the other. Elsewhere (SQLite's connections stay on the thread that made
 them) every write runs at once, in the caller's thread.
@@ -25,14 +27,18 @@ _DONE = None
 
 
 @contextmanager
-def writing(conn: Connection, first: Work | None = None) -> Iterator[Callable[[Work], None]]:
+def writing(
+    conn: Connection, first: Work | None = None, *, overlap: bool = False
+) -> Iterator[Callable[[Work], None]]:
     """Yield ``write(work)``, which has ``work(conn)`` run after ``first`` and every earlier
-    write. The block must not use the connection itself: what it reads, it reads before.
+    write: in the writer thread when there is a ``first`` or ``overlap`` is asked for (on
+    PostgreSQL), else at once. The block must not use the connection itself: what it reads,
+    it reads before.
 
     Leaving the block waits for every write (the connection is the writer's until then). A
     write that failed fails the run: at the next ``write`` or when the block ends. A block
     that failed skips the writes still queued and raises its own error."""
-    if first is None or conn.dialect.name != "postgresql":
+    if (first is None and not overlap) or conn.dialect.name != "postgresql":
         if first is not None:
             first(conn)
 
@@ -45,7 +51,8 @@ def writing(conn: Connection, first: Work | None = None) -> Iterator[Callable[[W
     failed: list[BaseException] = []
 
     def writer() -> None:
-        first(conn)
+        if first is not None:
+            first(conn)
         while (work := pending.get()) is not _DONE:
             if not failed:
                 work(conn)

@@ -22,10 +22,14 @@ def test_results_come_in_chunk_order_from_every_process(helpers: int) -> None:
     with InTurns(CHUNKS, _squares_and_pid, helpers) as turns:
         built = list(turns)
     assert [squares for squares, _ in built] == [[n * n for n in c] for c in CHUNKS]
-    used = min(helpers, len(CHUNKS) - 1)
+    used = min(helpers, len(CHUNKS) // 2)  # no helper without a chunk to build
     pids = [pid for _, pid in built]
-    assert pids[:: used + 1] == [os.getpid()] * len(pids[:: used + 1])
     assert len(set(pids)) == used + 1  # each turn in its own process
+    # Of every 2 × helpers + 1 chunks, the parent builds the first, each helper the next two.
+    dealt = [turns.turn_of(i) for i in range(len(CHUNKS))]
+    assert dealt[: 2 * used + 1] == [0] + [n for h in range(1, used + 1) for n in (h, h)]
+    by_turn = {t: {p for p, d in zip(pids, dealt, strict=True) if d == t} for t in dealt}
+    assert by_turn[0] == {os.getpid()} and all(len(p) == 1 for p in by_turn.values())
 
 
 def test_a_helper_sees_what_the_parent_had_when_it_forked() -> None:
@@ -54,7 +58,7 @@ def test_a_helper_that_fails_fails_the_run_with_its_traceback() -> None:
 
 def test_a_run_that_fails_stops_its_helpers() -> None:
     def build(chunk: Sequence[int]) -> int:
-        if os.getpid() == parent and chunk[0] == 30:  # the parent's second turn
+        if os.getpid() == parent and chunk[0] == 50:  # the parent's second turn
             raise KeyError("the parent's own failure")
         return chunk[0]
 
