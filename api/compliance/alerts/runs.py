@@ -207,14 +207,9 @@ def _apply(
     wanted |= {int(o.code) for f in findings for s in f.signals for o in s.observations}
     codes = sources.code_keys(conn, sorted(wanted))
     updated: list[Revision] = []
+    now = datetime.now(UTC)
     build = partial(
-        _build,
-        existing=existing,
-        codes=codes,
-        detector=detector,
-        th=th,
-        actor=actor,
-        now=datetime.now(UTC),
+        _build, existing=existing, codes=codes, detector=detector, th=th, actor=actor, now=now
     )
     # Helpers are forked before ``writing`` starts its thread; nothing in the block touches
     # the connection: the new alerts of each chunk are written (``writing``) while the next
@@ -229,7 +224,7 @@ def _apply(
             if built.raised:
                 write(partial(_insert_raised, staged=built.staged, raised=built.raised))
     for found, entry_id, payload, columns in updated:
-        _update(conn, found, entry_id, payload, columns, actor, build.keywords["now"])
+        _update(conn, found, entry_id, payload, columns, actor, now)
     return report
 
 

@@ -1,16 +1,17 @@
 """Writes of a detection run beside the Python that builds what they write.
 
-A full run spends most of its time in Python building alerts (their evidence, digests and
-entries), with the database idle, and then in the database writing them, with Python idle.
-:func:`writing` overlaps the two: on PostgreSQL, the run's writes go to one thread that
-holds the connection for the block and runs them in order — first a statement given up
-front (the run stores its allocations), then each chunk of alerts as soon as it is built —
-while the block builds the next chunk (or, given no statement up front, just each chunk;
-and given only the statement, it runs while the block works out what it needs in Python
-alone). The driver waits for the server without holding the
-GIL, so the server's inserts and their index updates run on one core while the block's
-Python runs on the other. Elsewhere (SQLite's connections stay on the thread that made
-them) every write runs at once, in the caller's thread.
+A full run spends much of its time in Python (judging the rows it read, building alerts:
+their evidence, digests and entries) with the database idle, and much in the database
+writing, with Python idle. :func:`writing` overlaps the two: on PostgreSQL, the run's writes
+go to one thread that holds the connection for the block and runs them in order — a
+statement given up front, if any, then each write the block queues — while the block goes on
+in Python. The run uses it twice: its allocations are stored while Python judges the rows
+read (a statement up front, no writes queued), and each chunk of new alerts is written as
+soon as it is built, while the next is (no statement up front, ``overlap``). The driver
+waits for the server without holding the GIL, so the server's inserts and their index
+updates run on one core while the block's Python runs on the other. Elsewhere (SQLite's
+connections stay on the thread that made them) every write runs at once, in the caller's
+thread.
 """
 
 from __future__ import annotations

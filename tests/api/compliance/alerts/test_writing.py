@@ -105,3 +105,18 @@ def test_a_failed_block_waits_for_the_writes_and_fails_with_its_own_error(
     assert finished.is_set()
     # A write queued before the block failed is not made: the run is failing.
     assert later == ([] if conn.dialect.name == "postgresql" else [1])
+
+
+def test_asked_to_overlap_without_a_first_statement_writes_beside_the_block(db: Database) -> None:
+    threads: list[str] = []
+
+    def work(conn: Connection) -> None:
+        threads.append(threading.current_thread().name)
+        conn.execute(text("CREATE TEMP TABLE w_overlap (n INTEGER)"))
+
+    with db.writer.begin() as conn:
+        with writing(conn, overlap=True) as write:
+            write(work)
+        assert conn.execute(text("SELECT COUNT(*) FROM w_overlap")).scalar_one() == 0
+    on_pg = conn.dialect.name == "postgresql"
+    assert (threads != [threading.current_thread().name]) is on_pg

@@ -50,13 +50,12 @@ def _without_id(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "alert"}
 
 
-@pytest.mark.parametrize("helpers", [1, 2])
 def test_alerts_built_in_turns_are_the_alerts_built_alone(
     db: Database,
     told: list[CaseStory],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
-    helpers: int,
 ) -> None:
+    helpers = 2  # two helpers: the dealing between helpers, not only parent and helper
     monkeypatch.setattr(runs, "ALERTS_WRITTEN_AT_ONCE", 3)  # many chunks, many turns
     forked: list[int] = []
 
