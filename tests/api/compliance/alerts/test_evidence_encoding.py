@@ -24,6 +24,7 @@ from api.trace.common import SHANGHAI
 from ledger.canonical import MAX_SAFE_INTEGER, canonical_json
 from ledger.merkle import leaf_hash
 from ledger.merkle import root as merkle_root
+from tests.api.compliance.alerts.test_observation_leaves import signal_item
 
 TERRITORY = Territory({"31": "east", "11": "north"}, {"d_1": frozenset({"north"})})
 CODES = {7: "/01/06901234567892/21/AB12", 8: "瓶码 \U0001f602", 9: 'lot "A"\\'}
@@ -82,22 +83,7 @@ def _item(o: Observation) -> dict[str, Any]:
 def _expected(f: Finding) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The evidence written out as a dict, as the run built it before encoding by member."""
     items = [_item(o) for s in f.signals for o in s.observations]
-    signals = []
-    for s in f.signals:
-        signal: dict[str, Any] = {
-            "signal": s.name.value,
-            "strength": s.strength,
-            "points": s.points,
-            "at": ts(s.at),
-            "count": s.count,
-            "entries": list(s.entry_ids),
-            "observations": len(s.observations),
-        }
-        if s.place is not None:
-            signal["place"] = s.place
-        if s.party is not None:
-            signal["party"] = s.party
-        signals.append(signal)
+    signals = [signal_item(s) for s in f.signals]
     evidence: dict[str, Any] = {
         "kind": f.kind,
         "strength": f.strength,

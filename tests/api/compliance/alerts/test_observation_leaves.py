@@ -49,7 +49,8 @@ def test_an_observation_beyond_jcs_is_refused_as_canonical_json_refuses_it() -> 
         observation_json(Observation("7", MAX_SAFE_INTEGER + 1, 0, None, None), {})
 
 
-def _signal_item(s: Signal) -> dict[str, Any]:
+def signal_item(s: Signal) -> dict[str, Any]:
+    """A signal as the evidence states it, written out as a dict."""
     item: dict[str, Any] = {
         "signal": s.name.value,
         "strength": s.strength,
@@ -78,7 +79,7 @@ def test_signals_encode_exactly_as_canonical_json_of_their_item(text: str) -> No
     ):
         place, party = where
         signal = Signal(name, number, AT, place, party, abs(number), entries, seen)
-        assert signal_json(signal) == canonical_json(_signal_item(signal)), signal
+        assert signal_json(signal) == canonical_json(signal_item(signal)), signal
 
 
 @pytest.mark.parametrize("points", [MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1])
