@@ -300,15 +300,21 @@ def demo_seed() -> None:
         log.db.dispose()
 
 
-def _open_log(settings: Settings) -> Any:
-    from api.db import Database
-    from api.log.service import LogService
+def _signer(settings: Settings) -> Any:
+    """The log's signing key, or the command fails saying how to make one."""
     from api.log.signing import SigningKeyMissing, load_signing_key
 
     try:
-        signer = load_signing_key(settings.resolved_signing_key_file)
+        return load_signing_key(settings.resolved_signing_key_file)
     except SigningKeyMissing as exc:
         raise _fail(str(exc)) from None
+
+
+def _open_log(settings: Settings, signer: Any = None) -> Any:
+    from api.db import Database
+    from api.log.service import LogService
+
+    signer = signer if signer is not None else _signer(settings)
     return LogService(Database(settings.resolved_database_url), settings, signer, background=False)
 
 

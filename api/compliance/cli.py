@@ -34,18 +34,14 @@ def detect(
 
     Alerts are written to the ledger; the command relays them and publishes a checkpoint.
     """
-    from api.cli import _open_log
+    from api.cli import _open_log, _signer
     from api.compliance.alerts.runs import default_helpers, run_detection
     from api.compliance.detection.thresholds import from_settings
     from api.config import get_settings
     from api.db import Database
-    from api.log.signing import SigningKeyMissing, load_signing_key
 
     settings = get_settings()
-    try:  # before the run: a run whose alerts cannot be relayed is not worth starting
-        load_signing_key(settings.resolved_signing_key_file)
-    except SigningKeyMissing as exc:
-        raise _fail(str(exc)) from None
+    signer = _signer(settings)  # before the run: alerts that cannot be relayed are not worth it
     if helpers is None:
         helpers = default_helpers()
     # The run first, on a database of its own: its helpers are forked from a process with
@@ -56,7 +52,7 @@ def detect(
             report = run_detection(conn, from_settings(settings), "cli", helpers=helpers)
     finally:
         db.dispose()
-    log = _open_log(settings)
+    log = _open_log(settings, signer)
     try:
         log.relay()
         log.checkpoint_now()
