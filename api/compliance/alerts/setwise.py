@@ -147,7 +147,8 @@ def detect_all(
 
 
 def store_allocations(conn: Connection) -> None:
-    """Replace ``compliance_allocations`` with the spans of the last :func:`detect_all`."""
+    """Replace ``compliance_allocations`` with the spans :func:`detect_all` cut (a full run
+    passes it as ``meanwhile``)."""
     sql = Dialect(conn)
     conn.execute(text("DELETE FROM compliance_allocations"))
     conn.execute(
@@ -168,7 +169,7 @@ def drop_tables(conn: Connection) -> None:
 
 def reset_settings(conn: Connection) -> None:
     """Give back the planner settings :func:`detect_all` set for its whole-table statements
-    (the tables stay, for :func:`store_allocations`)."""
+    (the tables stay until :func:`drop_tables`)."""
     if conn.dialect.name == "postgresql":
         for setting in _SETTINGS:
             conn.execute(text(f"RESET {setting}"))
