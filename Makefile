@@ -27,10 +27,11 @@ run: $(STAMP) node-deps
 	$(BIN)/jiuyuan anchor dev-chain -- $(BIN)/jiuyuan serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check and the whole suite (PostgreSQL half when JIUYUAN_TEST_POSTGRES_URL is set)
-## (TEST_WORKERS=0 runs it in one process; every test has its own database, so workers share nothing)
+## (TEST_WORKERS=0 runs it in one process; every test has its own database, so workers share nothing;
+##  a module's tests run on one worker, so a module's fixtures are made once)
 TEST_WORKERS ?= 2
 test: $(STAMP) deps-test node-deps lint typecheck
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 ## deps-test: Debian tools the tests use (zbarimg decodes the QR images we emit), if missing
 deps-test:

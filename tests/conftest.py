@@ -23,6 +23,7 @@ import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ from api.migrate import upgrade
 PG_URL = os.environ.get("JIUYUAN_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("JIUYUAN_REQUIRE_POSTGRES") == "1"
 TEST_DATABASE_PREFIX = "jiuyuan_test_"
+DROPPED_TOGETHER = 8
 
 
 def pytest_report_header() -> str:
@@ -73,8 +75,15 @@ class _PostgresTemplate:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        # A connection for each drop thread, one for the copies, one for the caller.
+        self.admin = create_engine(
+            base, isolation_level="AUTOCOMMIT", pool_size=DROPPED_TOGETHER + 2
+        )
         self.name: str | None = None
+        self._making = ThreadPoolExecutor(1, thread_name_prefix="test-database-copies")
+        self._next: Future[str] | None = None
+        self._dropping = ThreadPoolExecutor(DROPPED_TOGETHER, thread_name_prefix="test-drops")
+        self._used: list[str] = []
 
     def _url(self, database: str) -> str:
         return make_url(self.base).set(database=database).render_as_string(hide_password=False)
@@ -118,14 +127,28 @@ class _PostgresTemplate:
         return True
 
     def copy(self) -> Iterator[str]:
+        """A copy for one test: the one made while the test before ran (or made now), with the
+        next test's asked for at once."""
         assert self.name is not None
-        name = self._name(secrets.token_hex(6))
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"'))
+        name = self._next.result() if self._next is not None else self._create()
+        self._next = self._making.submit(self._create)
         try:
             yield self._url(name)
         finally:
-            self._drop(name)
+            self._used.append(name)
+            if len(self._used) == DROPPED_TOGETHER:
+                self._drop_used()
+
+    def _drop_used(self) -> None:
+        for name in self._used:
+            self._dropping.submit(self._drop, name)
+        self._used = []
+
+    def _create(self) -> str:
+        name = self._name(secrets.token_hex(6))
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"'))
+        return name
 
     def _drop(self, name: str) -> None:
         # FORCE: a test that left a connection open (a server thread still stopping) does
@@ -134,6 +157,12 @@ class _PostgresTemplate:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def close(self) -> None:
+        """Drop the used copies, the one made for no test, and the template."""
+        if self._next is not None:
+            self._used.append(self._next.result())
+        self._making.shutdown(wait=True)
+        self._drop_used()
+        self._dropping.shutdown(wait=True)
         if self.name is not None:
             self._drop(self.name)
         self.admin.dispose()

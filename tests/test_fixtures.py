@@ -1,4 +1,5 @@
-"""The suite's own database fixtures (``tests/conftest.py``): what a killed run leaves is swept."""
+"""The suite's own database fixtures (``tests/conftest.py``): copies made ahead and dropped in
+batches leave nothing behind, and what a killed run leaves is swept."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tests.conftest import PG_URL, TEST_DATABASE_PREFIX, _PostgresTemplate
+from tests.conftest import DROPPED_TOGETHER, PG_URL, TEST_DATABASE_PREFIX, _PostgresTemplate
 
 
 def _databases(admin: Engine) -> set[str]:
@@ -48,3 +49,30 @@ def test_a_gone_process_s_databases_are_dropped_and_a_live_one_s_kept() -> None:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         template.close()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL half skipped: set JIUYUAN_TEST_POSTGRES_URL")
+def test_copies_made_ahead_and_dropped_in_batches_are_all_gone_when_it_closes() -> None:
+    assert PG_URL is not None
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    template = _PostgresTemplate(PG_URL)
+    try:
+        before = _databases(admin)
+        assert template.start()
+        urls = []
+        for _ in range(DROPPED_TOGETHER + 2):  # one batch dropped on the way, two copies left
+            copy = template.copy()
+            url = next(copy)
+            engine = create_engine(url)
+            with engine.connect() as conn:  # a migrated copy of its own
+                assert conn.execute(text("SELECT count(*) FROM ledger_entries")).scalar() == 0
+            engine.dispose()
+            urls.append(url)
+            copy.close()  # the test is over
+        assert len(set(urls)) == len(urls)
+        assert template._next is not None  # the next test's copy, made ahead
+    finally:
+        template.close()
+        left = _databases(admin) - before
+        admin.dispose()
+    assert left == set()

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -55,6 +56,18 @@ class Server:
 
     def url(self, path: str) -> str:
         return self.base + path
+
+
+BROWSER_TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests first: under ``-n`` (``--dist loadscope``: a module's tests go to one
+    worker, so its server and world are made once) their modules are the longest, and go out
+    while the rest can still fill the other worker."""
+    ours = [item for item in items if BROWSER_TESTS in item.path.parents]
+    chosen = set(map(id, ours))
+    items[:] = ours + [item for item in items if id(item) not in chosen]
 
 
 def _free_port() -> int:
