@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -32,6 +32,7 @@ from api.shipments.endpoints import router as shipments_router
 from api.stock.endpoints import router as stock_router
 from api.stored_value.endpoints import router as stored_value_router
 from api.stored_value.member_endpoints import router as members_router
+from api.text_guard import refuse_invalid_text
 from api.trace.resolver.endpoints import router as resolver_router
 from api.trace.router import router as trace_router
 
@@ -66,7 +67,13 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             app.state.log.close()
             db.dispose()
 
-    app = FastAPI(title="Jiuyuan 酒源", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Jiuyuan 酒源",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_invalid_text)],
+    )
     install_error_handlers(app)
     # The scan lookup first: routes are matched in order, and it is the busiest public path.
     app.include_router(resolver_router)

@@ -15,6 +15,15 @@ class ZoneKind(StrEnum):
     CELLAR = "cellar"
 
 
+class Band(BaseModel):
+    """An allowed band: both ends, as decimal numbers or their text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: Decimal = Field(allow_inf_nan=False)
+    max: Decimal = Field(allow_inf_nan=False)
+
+
 class ZoneIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -36,8 +45,8 @@ class ZoneIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     kind: ZoneKind
     region: str | None = Field(default=None, max_length=60, description="Shown to the public.")
-    temp_c: dict[str, Decimal] = Field(description='Allowed band, {"min": "12.0", "max": "24.0"}')
-    rh: dict[str, Decimal] = Field(description='Allowed band in %RH, {"min": "60", "max": "80"}')
+    temp_c: Band = Field(description='Allowed band in °C, {"min": "12.0", "max": "24.0"}')
+    rh: Band = Field(description='Allowed band in %RH, {"min": "60", "max": "80"}')
 
 
 class ZoneOut(BaseModel):

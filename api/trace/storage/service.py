@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from api.db import engine_key
 from api.errors import AppError, Conflict, NotFound, Unprocessable
+from api.text_guard import unstorable
 from api.times import in_utc
 from api.trace import common, merkle_list
 from api.trace.resolver import proofs
@@ -73,13 +74,20 @@ def fmt_deci(value: int) -> str:
 def register_zone(conn: Connection, data: ZoneIn) -> ZoneOut:
     if repo.get_zone(conn, data.zone_id) is not None:
         raise Conflict(f"zone {data.zone_id} is already registered", code="zone_exists")
-    try:
-        t_min, t_max = _centi(data.temp_c["min"]), _centi(data.temp_c["max"])
-        h_min, h_max = _deci(data.rh["min"]), _deci(data.rh["max"])
-    except KeyError as exc:
-        raise Unprocessable(f"temp_c and rh need both min and max (missing {exc})") from None
-    if not (t_min < t_max and 0 <= h_min < h_max <= 1000):
-        raise Unprocessable("each band needs min < max, and %RH within 0–100")
+    low, high = TEMP_RANGE
+    for end in (data.temp_c.min, data.temp_c.max):
+        if not low <= end <= high:
+            raise Unprocessable(
+                f"temperature {end} °C is not plausible for a store: keep the band within "
+                f"{low}–{high} °C"
+            )
+    for end in (data.rh.min, data.rh.max):
+        if not 0 <= end <= 100:
+            raise Unprocessable(f"humidity {end} %RH is outside 0–100")
+    t_min, t_max = _centi(data.temp_c.min), _centi(data.temp_c.max)
+    h_min, h_max = _deci(data.rh.min), _deci(data.rh.max)
+    if not (t_min < t_max and h_min < h_max):
+        raise Unprocessable("each band needs min < max (temp_c and rh)")
     payload = {
         "zone": data.zone_id,
         "warehouse": data.warehouse,
@@ -188,7 +196,8 @@ def parse_readings(raw: bytes, media: str) -> list[RawReading]:
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
+    # A byte order mark (as spreadsheet programs write) is not part of the first column's name.
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     try:
         missing = {"sensor", "at", "temp_c", "rh"} - set(reader.fieldnames or [])
         if missing:
@@ -215,11 +224,16 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def _reading(line: int, item: Any) -> RawReading:
+    if None in item:  # csv.DictReader keeps a row's cells beyond the header under None
+        raise BadReadings(f"line {line}: more cells than the header's four columns")
     extra = set(item) - {"sensor", "at", "temp_c", "rh"}
     if extra:
         raise BadReadings(f"line {line}: unknown field {sorted(extra)[0]!r}")
     try:
         sensor = str(item["sensor"])
+        problem = unstorable(sensor)
+        if problem is not None:
+            raise BadReadings(f"line {line}: the sensor id {problem}")
         at = datetime.fromisoformat(str(item["at"]).replace("Z", "+00:00"))
         temp = Decimal(str(item["temp_c"]))
         rh = Decimal(str(item["rh"]))

@@ -93,3 +93,39 @@ def test_malformed_bodies_are_refused(raw: bytes, media: str) -> None:
     with pytest.raises(AppError) as refused:
         parse_readings(raw, media)
     assert refused.value.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("raw", "media", "named"),
+    [
+        pytest.param(
+            b'{"sensor":"\\ud800","at":"2026-11-25T10:00:00Z","temp_c":18,"rh":60}\n',
+            NDJSON,
+            "line 1: the sensor id holds U+D800",
+            id="lone-surrogate",
+        ),
+        pytest.param(
+            b'{"sensor":"S-\\u0000","at":"2026-11-25T10:00:00Z","temp_c":18,"rh":60}\n',
+            NDJSON,
+            "line 1: the sensor id holds a NUL",
+            id="nul-in-sensor",
+        ),
+        pytest.param(
+            b"sensor,at,temp_c,rh\nS-1,2026-11-25T10:00:00Z,18,60,extra\n",
+            CSV,
+            "line 2: more cells than the header's four columns",
+            id="extra-cell",
+        ),
+    ],
+)
+def test_the_refusal_names_what_to_fix(raw: bytes, media: str, named: str) -> None:
+    with pytest.raises(AppError) as refused:
+        parse_readings(raw, media)
+    assert refused.value.status_code == 422
+    assert named in refused.value.message
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_it() -> None:
+    raw = "\ufeffsensor,at,temp_c,rh\nS-1,2026-11-25T10:00:00Z,18,60\n".encode()
+    (reading,) = parse_readings(raw, CSV)
+    assert reading.sensor == "S-1" and reading.temp_centi == 1800

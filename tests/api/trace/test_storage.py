@@ -108,3 +108,20 @@ def test_a_reading_id_beyond_the_database_is_refused(admin: TestClient) -> None:
     assert r.status_code == 422, r.text
     assert admin.get("/v1/storage/readings/0/proof").status_code == 422
     assert admin.get(f"/v1/codes?after={2**63}").status_code == 422
+
+
+def test_a_zone_band_out_of_reason_is_refused_and_not_registered(admin: TestClient) -> None:
+    for temp, rh, named in (
+        ({"min": "1e400", "max": "2e400"}, ZONE["rh"], "1E+400 °C is not plausible"),
+        ({"min": -300, "max": 20}, ZONE["rh"], "-300 °C is not plausible"),
+        ({"min": "NaN", "max": 20}, ZONE["rh"], "finite number"),
+        ({"min": 5, "max": 20, "extra": 1}, ZONE["rh"], "Extra inputs are not permitted"),
+        ({"min": 5}, ZONE["rh"], "max: Field required"),
+        (ZONE["temp_c"], {"min": 40, "max": 140}, "140 %RH is outside 0–100"),
+        ({"min": 20, "max": 20}, ZONE["rh"], "min < max"),
+    ):
+        r = admin.post("/v1/storage/zones", json={**ZONE, "temp_c": temp, "rh": rh})
+        assert r.status_code == 422, r.text
+        assert named in r.json()["error"]["message"], r.text
+    assert admin.get(f"/v1/storage/zones/{ZONE['zone_id']}").status_code == 404
+    ok(admin.post("/v1/storage/zones", json=ZONE), 201)
