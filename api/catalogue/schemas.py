@@ -10,7 +10,7 @@ from api.channel.timestamps import LocalTime
 class PriceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    case_price_fen: int = Field(gt=0, le=10**12, examples=[1_788_000])
+    case_price_fen: int = Field(strict=True, gt=0, le=10**12, examples=[1_788_000])
 
 
 class PriceOut(BaseModel):

@@ -21,8 +21,8 @@ class Location(Strict):
 
     admin_code: str = Field(min_length=6, max_length=6, examples=["510104"])
     address: str = Field(min_length=1, max_length=300, examples=["成都市锦江区红星路三段1号"])
-    lat_e6: int = Field(ge=-90_000_000, le=90_000_000, examples=[30_657_400])
-    lon_e6: int = Field(ge=-180_000_000, le=180_000_000, examples=[104_080_900])
+    lat_e6: int = Field(strict=True, ge=-90_000_000, le=90_000_000, examples=[30_657_400])
+    lon_e6: int = Field(strict=True, ge=-180_000_000, le=180_000_000, examples=[104_080_900])
 
 
 class RegionIn(Strict):
@@ -51,8 +51,9 @@ class DealerIn(Strict):
         default=None, description="regions it may sell in; default its home region"
     )
     tier: str = Tier
-    credit_limit_fen: int = Field(ge=0, le=10**15, examples=[50_000_000])
+    credit_limit_fen: int = Field(strict=True, ge=0, le=10**15, examples=[50_000_000])
     share_permille: int | None = Field(
+        strict=True,
         default=None,
         ge=0,
         le=1000,
@@ -66,8 +67,8 @@ class DealerPatch(Strict):
     tier: str | None = Field(
         default=None, min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$"
     )
-    credit_limit_fen: int | None = Field(default=None, ge=0, le=10**15)
-    share_permille: int | None = Field(default=None, ge=0, le=1000)
+    credit_limit_fen: int | None = Field(strict=True, default=None, ge=0, le=10**15)
+    share_permille: int | None = Field(strict=True, default=None, ge=0, le=1000)
     authorized_region_ids: list[str] | None = None
 
     @model_validator(mode="after")

@@ -11,7 +11,7 @@ class OrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     gtin: str = Field(min_length=1, max_length=20, examples=["06901234567892"])
-    cases: int = Field(gt=0, le=100_000, examples=[20])
+    cases: int = Field(strict=True, gt=0, le=100_000, examples=[20])
 
 
 class OrderIn(BaseModel):

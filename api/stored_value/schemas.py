@@ -143,7 +143,7 @@ class IdentityProof(BaseModel):
 
 # --- operations ------------------------------------------------------------------------------
 
-Fen = Annotated[int, Field(gt=0, le=MAX_FEN)]
+Fen = Annotated[int, Field(strict=True, gt=0, le=MAX_FEN)]
 
 
 class TopUpIn(Strict):
@@ -232,9 +232,9 @@ class HistoryOut(BaseModel):
 class GiftIn(Strict):
     sku: str = Field(min_length=1, max_length=64, examples=["TASTING-100ML"])
     name: str = Field(min_length=1, max_length=200, examples=["品鉴酒 100ml"])
-    qty: int = Field(ge=1, le=100, examples=[1])
+    qty: int = Field(strict=True, ge=1, le=100, examples=[1])
     cost_fen: int = Field(
-        ge=0, le=MAX_FEN, description="booked as goods promotion", examples=[3_500]
+        strict=True, ge=0, le=MAX_FEN, description="booked as goods promotion", examples=[3_500]
     )
 
 
@@ -244,7 +244,7 @@ class PromotionIn(Strict):
     owner_id: str = Field(description="a store, or a dealer (then valid in all its stores)")
     name: str = Field(min_length=1, max_length=200, examples=["充1000送100加品鉴酒"])
     min_paid_fen: Fen = Field(examples=[100_000])
-    bonus_fen: int = Field(ge=0, le=MAX_FEN, examples=[10_000])
+    bonus_fen: int = Field(strict=True, ge=0, le=MAX_FEN, examples=[10_000])
     gift: GiftIn | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None

@@ -37,7 +37,7 @@ class BatchIn(BaseModel):
     blend_no: str = Field(pattern=LOT_PATTERN)
     line: str = Field(min_length=1, max_length=100, description="Bottling line.")
     bottled_on: date
-    planned_qty: int = Field(gt=0, le=10_000_000, description="Planned bottles.")
+    planned_qty: int = Field(strict=True, gt=0, le=10_000_000, description="Planned bottles.")
 
 
 class RecallIn(BaseModel):

@@ -30,10 +30,10 @@ class BaseLiquorIn(BaseModel):
     lot: str = Field(pattern=LOT_PATTERN, description="Lot number: letters, digits, '-' (≤ 20).")
     tank: str = Field(min_length=1, max_length=40)
     distillery: str = Field(min_length=1, max_length=200)
-    vintage: int = Field(ge=1900, le=2200, description="Year of distillation.")
+    vintage: int = Field(strict=True, ge=1900, le=2200, description="Year of distillation.")
     grade: str = Field(min_length=1, max_length=40, description="e.g. 优级, 一级, 二级")
-    abv_permille: int = Field(gt=0, le=1000)
-    volume_ml: int = Field(gt=0, le=10**12)
+    abv_permille: int = Field(strict=True, gt=0, le=1000)
+    volume_ml: int = Field(strict=True, gt=0, le=10**12)
     zone_id: str | None = Field(
         default=None, max_length=40, description="Storage zone (cellar) where the lot ages."
     )
@@ -51,7 +51,7 @@ class BlendInputIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lot: str = Field(pattern=LOT_PATTERN)
-    volume_ml: int = Field(gt=0, le=10**12)
+    volume_ml: int = Field(strict=True, gt=0, le=10**12)
 
 
 class BlendIn(BaseModel):
@@ -76,7 +76,9 @@ class BlendIn(BaseModel):
     blender: str = Field(min_length=1, max_length=100)
     blended_on: date
     notes: str = Field(default="", max_length=2000)
-    abv_permille: int = Field(gt=0, le=1000, description="Measured ABV of the blend, in ‰.")
+    abv_permille: int = Field(
+        strict=True, gt=0, le=1000, description="Measured ABV of the blend, in ‰."
+    )
     inputs: list[BlendInputIn] = Field(min_length=1, max_length=100)
 
 

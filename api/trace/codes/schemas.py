@@ -41,7 +41,7 @@ class GenerateIn(BaseModel):
     )
 
     lot: str = Field(pattern=LOT_PATTERN)
-    count: int = Field(ge=1, le=2_000_000)
+    count: int = Field(strict=True, ge=1, le=2_000_000)
     kind: CodeKind = CodeKind.BOTTLE
 
 

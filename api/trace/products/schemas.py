@@ -63,8 +63,12 @@ class ProductIn(BaseModel):
     )
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
-    volume_ml: int = Field(gt=0, le=20_000, description="Bottle volume in millilitres.")
-    abv_permille: int = Field(gt=0, le=1000, description="Alcohol by volume in ‰ (53 %vol = 530).")
+    volume_ml: int = Field(
+        strict=True, gt=0, le=20_000, description="Bottle volume in millilitres."
+    )
+    abv_permille: int = Field(
+        strict=True, gt=0, le=1000, description="Alcohol by volume in ‰ (53 %vol = 530)."
+    )
     aroma: Aroma = Field(
         description="Aroma type: " + ", ".join(f"{a.value} {z}" for a, z in AROMA_ZH.items())
     )

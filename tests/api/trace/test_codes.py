@@ -24,3 +24,14 @@ def test_production_history_and_codes(admin: TestClient) -> None:
     assert blend["remaining_ml"] == 1_000_000 - 1200 * 500 or blend["remaining_ml"] == 400_000
     packed = ok(admin.get("/v1/codes", params={"lot": h.lot, "state": "packed", "limit": 100}))
     assert len(packed) == 14
+
+
+def test_a_batch_of_true_codes_is_refused_and_none_is_made(admin: TestClient) -> None:
+    h = make_history(admin, bottles=6)
+    before = ok(admin.get("/v1/code-batches", params={"lot": h.lot}))
+    for count in (True, "5", 5.0):
+        r = admin.post("/v1/code-batches", json={"lot": h.lot, "count": count})
+        assert r.status_code == 422, r.text
+        assert "count" in r.json()["error"]["message"], r.text
+    assert ok(admin.get("/v1/code-batches", params={"lot": h.lot})) == before
+    ok(admin.post("/v1/code-batches", json={"lot": h.lot, "count": 5}), 201)
