@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -72,6 +73,29 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
 
 
+def _about_the_body(errors: Sequence[Any], content_type: str | None) -> tuple[int, str, str] | None:
+    """(status, code, message) when the body as a whole is wrong — absent, not JSON, sent as
+    another type — where the field-by-field account would not say so."""
+    for err in errors:
+        loc, kind = tuple(err.get("loc", ())), err.get("type")
+        if kind == "json_invalid":
+            reason = err.get("ctx", {}).get("error", "not JSON")
+            at = f" at character {loc[1]}" if len(loc) > 1 else ""
+            return 422, "invalid_json", f"the body is not valid JSON: {reason}{at}"
+        if loc != ("body",):
+            continue
+        if kind == "missing":
+            return 422, "body_required", "this request needs a JSON body (application/json)"
+        media = (content_type or "").partition(";")[0].strip().lower()
+        if "json" not in media:
+            return (
+                415,
+                "unsupported_media_type",
+                f"send the body as application/json, not {media or 'an untyped body'}",
+            )
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -80,8 +104,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [_describe(e) for e in exc.errors()]
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        whole = _about_the_body(errors, request.headers.get("content-type"))
+        if whole is not None:
+            status, code, message = whole
+            return JSONResponse(error_body(code, message), status_code=status)
+        details = [_describe(e) for e in errors]
         return JSONResponse(
             error_body("invalid", "; ".join(details) or "invalid request"), status_code=422
         )

@@ -50,6 +50,7 @@ def parse_submissions(raw: bytes, settings: Settings) -> tuple[list[Submission],
             f"{settings.max_entries_per_request}, split the list"
         )
     subs: list[Submission] = []
+    first: dict[str, tuple[int, Submission]] = {}  # each id's first entry in this request
     for index, item in enumerate(items):
         where = "" if single else f"entry {index}: "
         try:
@@ -65,6 +66,12 @@ def parse_submissions(raw: bytes, settings: Settings) -> tuple[list[Submission],
                 f"{where}the entry is {len(sub.prefix)} bytes as canonical JSON; the limit is "
                 f"{settings.max_entry_bytes} bytes. Keep bulk data off the log and put its "
                 "hash or Merkle root in the entry"
+            )
+        earlier, same = first.setdefault(sub.entry_id, (index, sub))
+        if same.prefix != sub.prefix:
+            raise Unprocessable(
+                f"{where}id {sub.entry_id} is also entry {earlier}'s in this request, with "
+                "different contents; give each entry its own id"
             )
         subs.append(sub)
     return subs, single

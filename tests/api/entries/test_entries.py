@@ -69,6 +69,19 @@ def test_same_id_different_body_is_409_and_writes_nothing(writer: TestClient) ->
     assert writer.get("/v1/entries/1").status_code == 404
 
 
+def test_one_id_for_two_different_entries_of_a_request_is_named_and_writes_nothing(
+    writer: TestClient,
+) -> None:
+    e = entry()
+    r = writer.post("/v1/entries", json=[e, entry(), {**e, "payload": {"lot": "L2"}}])
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"] == (
+        f"entry 2: id {e['id']} is also entry 0's in this request, with different contents; "
+        "give each entry its own id"
+    )
+    assert writer.get("/v1/entries/0").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "needle"),
     [
