@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from fastapi import Request
@@ -13,6 +14,14 @@ from api.db import Database
 from api.log.service import LogService
 
 BIGINT_MAX = 2**63 - 1
+
+
+def one_of(values: Iterable[str]) -> str:
+    """A query parameter's pattern that admits exactly ``values`` (a filter by state, kind…):
+    a value no row can have is refused with the list, not answered with an empty page."""
+    return "^(" + "|".join(re.escape(v) for v in values) + ")$"
+
+
 """The largest number a BIGINT column holds (a seq, a tree size, an id): path and query numbers
 are bounded by it, so a larger one is refused with a 422 that names the bound instead of
 failing in the database driver."""

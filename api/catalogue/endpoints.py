@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.auth.service import Principal
@@ -14,6 +14,13 @@ from api.deps import get_conn
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 
+TierPath = Path(
+    min_length=1,
+    max_length=32,
+    pattern=r"^[a-z0-9][a-z0-9_-]*$",
+    description="a price tier, as dealers carry it (gold, standard, …)",
+)
+
 
 @router.put(
     "/price-lists/{seller_id}/{tier}/{gtin}",
@@ -23,9 +30,9 @@ router = APIRouter(prefix="/v1", tags=["catalogue"])
 def set_price(
     request: Request,
     seller_id: str,
-    tier: str,
     gtin: str,
     body: PriceIn,
+    tier: str = TierPath,
     principal: Principal = Depends(channel_member),
 ) -> PriceOut:
     """HQ prices by dealer tier (seller = HQ's party id); a dealer's staff price their stores'
@@ -40,8 +47,8 @@ def set_price(
 def remove_price(
     request: Request,
     seller_id: str,
-    tier: str,
     gtin: str,
+    tier: str = TierPath,
     principal: Principal = Depends(channel_member),
 ) -> Response:
     with writing(request) as conn:
@@ -54,7 +61,7 @@ def remove_price(
 )
 def price_list(
     seller_id: str,
-    tier: str,
+    tier: str = TierPath,
     principal: Principal = Depends(channel_member),
     conn: Connection = Depends(get_conn, scope="function"),
 ) -> list[PriceOut]:

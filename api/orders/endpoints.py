@@ -9,8 +9,8 @@ from api.auth.service import Principal
 from api.channel.endpoints import channel_member
 from api.channel.transactions import writing
 from api.config import Settings
-from api.deps import get_app_settings, get_conn
-from api.orders import service
+from api.deps import get_app_settings, get_conn, one_of
+from api.orders import service, states
 from api.orders.schemas import OrderIn, OrderOut, OrderSummary, Reason
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -49,8 +49,12 @@ def place_order(
 
 @router.get("/orders", response_model=list[OrderSummary], summary="Orders you may see")
 def list_orders(
-    state: str | None = Query(None, examples=["submitted"]),
-    kind: str | None = Query(None, description="dealer (to HQ) or store (to a dealer)"),
+    state: str | None = Query(None, examples=["submitted"], pattern=one_of(states.NEXT)),
+    kind: str | None = Query(
+        None,
+        description="dealer (to HQ) or store (to a dealer)",
+        pattern=one_of(("dealer", "store")),
+    ),
     after: str | None = Query(None, description="order id to continue after"),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(channel_member),

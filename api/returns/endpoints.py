@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from api.auth.service import Principal
 from api.channel.endpoints import channel_member
 from api.channel.transactions import writing
-from api.deps import get_conn
+from api.deps import get_conn, one_of
 from api.returns import service
 from api.returns.schemas import Decision, ReturnIn, ReturnOut
 
@@ -28,7 +28,19 @@ def request_return(
 
 @router.get("/returns", response_model=list[ReturnOut], summary="Returns you may see")
 def list_returns(
-    state: str | None = Query(None, examples=["requested"]),
+    state: str | None = Query(
+        None,
+        examples=["requested"],
+        pattern=one_of(
+            (
+                service.REQUESTED,
+                service.APPROVED,
+                service.REJECTED,
+                service.IN_TRANSIT,
+                service.RECEIVED,
+            )
+        ),
+    ),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(channel_member),
     conn: Connection = Depends(get_conn, scope="function"),

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from api.auth.service import Principal
 from api.channel.endpoints import channel_member
 from api.channel.transactions import writing
-from api.deps import get_conn
+from api.deps import get_conn, one_of
 from api.shipments import putaway as stockroom
 from api.shipments import service
 from api.shipments.schemas import CustodyOut, PutawayOut, ScanIn, ShipmentOut
@@ -26,7 +26,11 @@ REFUSALS = {
 @router.get("/shipments", response_model=list[ShipmentOut], summary="Shipments you may see")
 def list_shipments(
     warehouse_id: str | None = Query(None, description="from or to this warehouse"),
-    state: str | None = Query(None, examples=["picking"]),
+    state: str | None = Query(
+        None,
+        examples=["picking"],
+        pattern=one_of((service.PICKING, service.DISPATCHED, service.RECEIVED, service.CANCELLED)),
+    ),
     after: str | None = Query(None, description="shipment id to continue after"),
     limit: int = Query(100, ge=1, le=500),
     principal: Principal = Depends(channel_member),

@@ -20,6 +20,7 @@ from api.trace.blending.schemas import (
     BlendInputOut,
     BlendOut,
 )
+from api.trace.storage import repository as storage_repo
 
 
 class UnknownBaseLiquor(NotFound):
@@ -51,6 +52,12 @@ def register_base_liquor(conn: Connection, data: BaseLiquorIn) -> BaseLiquorOut:
         raise Unprocessable(
             f"stored_since {data.stored_since} is after today ({today}, Asia/Shanghai)",
             code="date_in_future",
+        )
+    if data.zone_id is not None and storage_repo.get_zone(conn, data.zone_id) is None:
+        raise Unprocessable(
+            f"zone_id {data.zone_id} is not a registered storage zone: register it first "
+            "(POST /v1/storage/zones), or leave zone_id out",
+            code="unknown_zone",
         )
     payload: dict[str, Any] = {
         "lot": data.lot,

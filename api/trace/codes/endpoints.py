@@ -15,6 +15,7 @@ from api.auth.service import Principal, Role
 from api.config import Settings
 from api.db import Database
 from api.deps import BIGINT_MAX, get_app_settings, get_conn, get_db
+from api.errors import Unprocessable
 from api.trace import common
 from api.trace.codes import custody, labels, qr, service
 from api.trace.codes import repository as repo
@@ -303,7 +304,12 @@ def record(
     region = body.region
     if body.event == "stored":
         # Storing puts codes in a registered zone, whose conditions then show in provenance.
-        zone = storage.get_zone(conn, body.location or "")
+        if not body.location:
+            raise Unprocessable(
+                "a stored event needs a location: the id of the registered storage zone",
+                code="location_required",
+            )
+        zone = storage.get_zone(conn, body.location)
         region = region or zone.region
     _not_future(body.at)
     entries = custody.record_custody(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from api.catalogue.models import PriceListItem
 from api.orders.models import Order
 from tests.api.orders.shop import HQ_PRICE, STORE_PRICE, Shop
 
@@ -182,3 +183,35 @@ def test_order_lists_are_scoped(shop: Shop) -> None:
     assert w.get("clerk_b1", f"/v1/orders/{s}").status_code == 403
     assert w.get("device_central", "/v1/orders").status_code == 403
     assert {o["id"] for o in w.get("hq", "/v1/orders?kind=store").json()} == {s}
+
+
+def test_a_price_tier_outside_the_dealers_tier_names_is_refused(shop: Shop) -> None:
+    w, hq = shop.world, shop.world.ids["hq"]
+    prices = select(func.count()).select_from(PriceListItem)
+    with w.db.engine.connect() as conn:
+        before = conn.execute(prices).scalar()
+    for tier in ("UPPER CASE", "%ED%A0%80", "-lead"):
+        for r in (
+            w.put("hq", f"/v1/price-lists/{hq}/{tier}/{shop.sku1}", {"case_price_fen": 100}),
+            w.get("hq", f"/v1/price-lists/{hq}/{tier}"),
+        ):
+            assert r.status_code == 422, r.text
+            assert r.json()["error"]["message"].startswith("tier: String should match pattern")
+    with w.db.engine.connect() as conn:
+        assert conn.execute(prices).scalar() == before
+
+
+def test_a_filter_value_nothing_can_have_is_refused_with_the_values_it_can(shop: Shop) -> None:
+    w = shop.world
+    for path, allowed in (
+        ("/v1/orders?state=zzz", "submitted|confirmed"),
+        ("/v1/orders?kind=both", "dealer|store"),
+        ("/v1/shipments?state=zzz", "picking|dispatched"),
+        ("/v1/returns?state=zzz", "requested|approved"),
+    ):
+        r = w.get("hq", path)
+        assert r.status_code == 422, r.text
+        assert allowed in r.json()["error"]["message"]
+    for path in ("/v1/orders?state=submitted&kind=store", "/v1/shipments?state=picking"):
+        assert w.get("hq", path).status_code == 200
+    assert w.get("hq", "/v1/returns?state=in_transit").status_code == 200

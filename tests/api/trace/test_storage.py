@@ -125,3 +125,24 @@ def test_a_zone_band_out_of_reason_is_refused_and_not_registered(admin: TestClie
         assert named in r.json()["error"]["message"], r.text
     assert admin.get(f"/v1/storage/zones/{ZONE['zone_id']}").status_code == 404
     ok(admin.post("/v1/storage/zones", json=ZONE), 201)
+
+
+def test_a_base_liquor_in_a_zone_never_registered_is_refused(admin: TestClient) -> None:
+    from tests.api.trace.test_production_dates import _base_liquor
+
+    r = admin.post("/v1/base-liquors", json=_base_liquor("BL-Z-1", zone_id="NOPE"))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "unknown_zone"
+    assert "NOPE is not a registered storage zone" in r.json()["error"]["message"]
+    assert admin.get("/v1/base-liquors/BL-Z-1").status_code == 404
+    ok(admin.post("/v1/storage/zones", json=ZONE), 201)
+    ok(admin.post("/v1/base-liquors", json=_base_liquor("BL-Z-1", zone_id=ZONE["zone_id"])), 201)
+
+
+def test_storing_codes_without_a_location_says_the_zone_is_needed(admin: TestClient) -> None:
+    h = make_history(admin, bottles=6)
+    r = admin.post("/v1/codes/custody", json={"event": "stored", "codes": h.cases[:1]})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"] == (
+        "a stored event needs a location: the id of the registered storage zone"
+    )
