@@ -80,6 +80,13 @@ def generate(
 ) -> CodeBatchOut:
     """Generates `count` new random serials for a batch (bottle or case codes) for printing.
     They stay `generated` until commissioned on the bottling line."""
+    if body.count > service.MAX_GENERATE_PER_REQUEST:
+        raise Unprocessable(
+            f"count {body.count:,} is over the {service.MAX_GENERATE_PER_REQUEST:,} codes one "
+            f"request may generate: send several requests, or run `jiuyuan codes generate "
+            f"--lot {body.lot} --count {body.count}` (up to {service.MAX_GENERATE:,} a batch)",
+            code="too_many_codes",
+        )
     return batch_out(service.generate(conn, body.lot, body.count, body.kind))
 
 

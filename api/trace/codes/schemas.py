@@ -8,7 +8,12 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from api.times import in_utc
-from api.trace.codes.service import CodeKind, CodeState
+from api.trace.codes.service import (
+    MAX_GENERATE,
+    MAX_GENERATE_PER_REQUEST,
+    CodeKind,
+    CodeState,
+)
 from api.trace.common import LOT_PATTERN
 
 CLOCK_SKEW: Final = timedelta(minutes=5)
@@ -41,7 +46,13 @@ class GenerateIn(BaseModel):
     )
 
     lot: str = Field(pattern=LOT_PATTERN)
-    count: int = Field(strict=True, ge=1, le=2_000_000)
+    count: int = Field(
+        strict=True,
+        ge=1,
+        description=f"at most {MAX_GENERATE_PER_REQUEST:,} a request (larger batches, up to "
+        f"{MAX_GENERATE:,}: `jiuyuan codes generate`)",
+        json_schema_extra={"maximum": MAX_GENERATE_PER_REQUEST},
+    )
     kind: CodeKind = CodeKind.BOTTLE
 
 

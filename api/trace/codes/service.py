@@ -31,6 +31,10 @@ from ledger.gs1 import GS1Error, format_digital_link, parse_digital_link
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SERIAL_LENGTH = 16
 MAX_GENERATE = 2_000_000
+MAX_GENERATE_PER_REQUEST = 100_000
+"""Over HTTP: a request that generates more holds the write lock for several seconds (on SQLite
+every other writer waits behind it) and outlives a client's timeout; ``jiuyuan codes generate``
+makes batches up to ``MAX_GENERATE``, with a progress bar."""
 
 
 class CodeKind(StrEnum):

@@ -35,3 +35,16 @@ def test_a_batch_of_true_codes_is_refused_and_none_is_made(admin: TestClient) ->
         assert "count" in r.json()["error"]["message"], r.text
     assert ok(admin.get("/v1/code-batches", params={"lot": h.lot})) == before
     ok(admin.post("/v1/code-batches", json={"lot": h.lot, "count": 5}), 201)
+
+
+def test_more_codes_than_one_request_may_make_points_to_the_command(admin: TestClient) -> None:
+    h = make_history(admin, bottles=6)
+    before = ok(admin.get("/v1/code-batches", params={"lot": h.lot}))
+    r = admin.post("/v1/code-batches", json={"lot": h.lot, "count": 100_001})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"] == (
+        "count 100,001 is over the 100,000 codes one request may generate: send several "
+        f"requests, or run `jiuyuan codes generate --lot {h.lot} --count 100001` (up to "
+        "2,000,000 a batch)"
+    )
+    assert ok(admin.get("/v1/code-batches", params={"lot": h.lot})) == before
