@@ -87,8 +87,12 @@ def resolve(
     rest: str,
     request: Request,
     format: str | None = Query(None, pattern="^(json|html)$"),
-    lat: float | None = Query(None, ge=-90, le=90, description="device latitude, if allowed"),
-    lon: float | None = Query(None, ge=-180, le=180, description="device longitude"),
+    lat: float | None = Query(
+        None, ge=-90, le=90, allow_inf_nan=False, description="device latitude, if allowed"
+    ),
+    lon: float | None = Query(
+        None, ge=-180, le=180, allow_inf_nan=False, description="device longitude"
+    ),
     _: None = Depends(rate_limit),
 ) -> Response:
     """Product, batch, blend with base liquors, storage along the path with excursions,

@@ -126,6 +126,20 @@ def test_malformed_digital_links_name_the_problem(
     assert words in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("place", "words"),
+    [
+        ({"lat": "NaN", "lon": "NaN"}, "lat: Input should be a finite number"),
+        ({"lat": "30.6", "lon": "inf"}, "lon: Input should be a finite number"),
+        ({"lat": "91", "lon": "104.1"}, "lat: Input should be less than or equal to 90"),
+    ],
+)
+def test_a_place_off_the_globe_is_named(client: TestClient, place: Any, words: str) -> None:
+    response = client.get("/01/06901234567892/10/L1/21/ABC", params=place)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["error"]["message"]
+
+
 def test_recall_answers_410(admin: TestClient) -> None:
     h = make_history(admin)
     ok(admin.post(f"/v1/batches/{h.lot}/recall", json={"reason": "cap seal defect"}))
