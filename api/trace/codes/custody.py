@@ -233,6 +233,13 @@ def commission(
     strays = [c.serial for c in codes if c.lot != lot]
     if strays:
         raise Unprocessable(f"code {strays[0]} belongs to another lot, not {lot}")
+    bottled_on = batch["bottled_on"]
+    if at is not None and at.astimezone(common.SHANGHAI).date() < bottled_on:
+        raise Unprocessable(
+            f"at {at.isoformat()} is before lot {lot} was bottled ({bottled_on}, Asia/Shanghai): "
+            "codes are commissioned on the bottling line as the bottles are filled",
+            code="before_bottling",
+        )
     payload = {"lot": lot, "gtin": batch["gtin"], "line": batch["line"]}
     return record_custody(
         conn,

@@ -103,3 +103,18 @@ def test_a_batch_is_bottled_after_its_blend_and_planned_within_the_horizon(
         201,
     )
     assert date.fromisoformat(planned["bottled_on"]) == latest
+
+
+def test_codes_are_not_commissioned_before_their_lot_was_bottled(admin: TestClient) -> None:
+    h = make_history(admin, lot="LDATES5")  # bottled on 2026-11-25
+    batch = ok(admin.post("/v1/code-batches", json={"lot": h.lot, "count": 2}), 201)
+    commission = {"lot": h.lot, "code_batch": batch["batch_id"], "location": "GY-LINE-3"}
+    for at in ("1970-01-01T00:00:00Z", "2026-11-24T23:59:00+08:00", "2026-11-24T15:59:00Z"):
+        _refused(
+            admin.post("/v1/codes/commission", json={**commission, "at": at}),
+            "before_bottling",
+            f"before lot {h.lot} was bottled (2026-11-25, Asia/Shanghai)",
+        )
+    assert ok(admin.get("/v1/codes", params={"lot": h.lot, "state": "generated"})) != []
+    done = ok(admin.post("/v1/codes/commission", json={**commission, "at": "2026-11-24T16:00:00Z"}))
+    assert done["codes"] == 2
