@@ -15,6 +15,7 @@ import scanner_app
 from anchoring.endpoints import router as anchoring_router
 from anchoring.service import start_anchoring
 from api.auth.endpoints import router as auth_router
+from api.body_guard import check_json_body
 from api.catalogue.endpoints import router as catalogue_router
 from api.channel.endpoints import router as channel_router
 from api.checkpoints.endpoints import router as checkpoints_router
@@ -32,7 +33,6 @@ from api.shipments.endpoints import router as shipments_router
 from api.stock.endpoints import router as stock_router
 from api.stored_value.endpoints import router as stored_value_router
 from api.stored_value.member_endpoints import router as members_router
-from api.text_guard import refuse_invalid_text
 from api.trace.resolver.endpoints import router as resolver_router
 from api.trace.router import router as trace_router
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(refuse_invalid_text)],
+        dependencies=[Depends(check_json_body)],
     )
     install_error_handlers(app)
     # The scan lookup first: routes are matched in order, and it is the busiest public path.

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from api.body_guard import unstorable
 from api.db import engine_key
 from api.errors import AppError, Conflict, NotFound, Unprocessable
-from api.text_guard import unstorable
 from api.times import in_utc
 from api.trace import common, merkle_list
 from api.trace.resolver import proofs

@@ -1,5 +1,5 @@
-"""Text no column can hold (a lone surrogate, U+0000) is refused with a 422 naming it, before
-any handler runs, and nothing is written."""
+"""Text no column can hold (a lone surrogate, U+0000) and a key given twice are refused with a
+422 naming them, before any handler runs, and nothing is written."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from api.text_guard import text_problem, unstorable
+from api.body_guard import text_problem, unstorable
 from tests.api.conftest import make_key
 
 JSON = {"Content-Type": "application/json"}
@@ -64,3 +64,19 @@ def test_the_api_refuses_it_and_writes_nothing(client: TestClient, db: object) -
     assert client.get("/v1/users").json() == before
     # Nothing else about the request changed: the same body with real text is accepted.
     assert client.post("/v1/users", json={**user, "display_name": "李 🍶"}).status_code == 201
+
+
+def test_a_key_given_twice_is_named_and_nothing_is_written(client: TestClient, db: object) -> None:
+    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"  # type: ignore[arg-type]
+    before = client.get("/v1/users").json()
+    body = (
+        '{"username": "qa.twice", "role": "compliance_officer", "password": "long-enough-pw-1",'
+        ' "display_name": "a", "display_name": "b"}'
+    )
+    r = client.post("/v1/users", content=body, headers=JSON)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == {
+        "code": "duplicate_key",
+        "message": "the key 'display_name' is given twice in one object of the body; give it once",
+    }
+    assert client.get("/v1/users").json() == before
