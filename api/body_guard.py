@@ -101,9 +101,9 @@ def _lone(value: int, at: int) -> str:
 async def check_json_body(request: Request) -> None:
     """An app-wide dependency: ``async`` so it runs on the event loop, not the thread pool."""
     body: bytes | None = getattr(request, "_body", None)  # read by FastAPI for a body model
-    if body:
-        problem = text_problem(body)
-        if problem is not None:
-            raise InvalidText(problem)
-        if "json" in request.headers.get("content-type", ""):
-            json.loads(body, object_pairs_hook=_no_repeats)  # FastAPI has decoded it once
+    if not body or "json" not in request.headers.get("content-type", ""):
+        return  # no body, or a form's: a backslash there is only a backslash
+    problem = text_problem(body)
+    if problem is not None:
+        raise InvalidText(problem)
+    json.loads(body, object_pairs_hook=_no_repeats)  # FastAPI has decoded it once

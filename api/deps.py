@@ -14,17 +14,15 @@ from api.db import Database
 from api.log.service import LogService
 
 BIGINT_MAX = 2**63 - 1
+"""The largest number a BIGINT column holds (a seq, a tree size, an id): path and query numbers
+are bounded by it, so a larger one is refused with a 422 that names the bound instead of
+failing in the database driver."""
 
 
 def one_of(values: Iterable[str]) -> str:
     """A query parameter's pattern that admits exactly ``values`` (a filter by state, kind…):
     a value no row can have is refused with the list, not answered with an empty page."""
     return "^(" + "|".join(re.escape(v) for v in values) + ")$"
-
-
-"""The largest number a BIGINT column holds (a seq, a tree size, an id): path and query numbers
-are bounded by it, so a larger one is refused with a 422 that names the bound instead of
-failing in the database driver."""
 
 
 def get_db(request: Request) -> Database:

@@ -80,3 +80,10 @@ def test_a_key_given_twice_is_named_and_nothing_is_written(client: TestClient, d
         "message": "the key 'display_name' is given twice in one object of the body; give it once",
     }
     assert client.get("/v1/users").json() == before
+
+
+def test_a_form_body_is_not_read_as_json(client: TestClient) -> None:
+    # In a login form a backslash is only a backslash: the password below is wrong, not invalid.
+    form = {"grant_type": "password", "username": "nobody", "password": r"pw-\ud800-\u0000"}
+    r = client.post("/v1/auth/token", data=form)
+    assert r.status_code == 401, r.text
