@@ -247,7 +247,11 @@ def verify() -> None:
 
 
 @demo_app.command("seed")
-def demo_seed() -> None:
+def demo_seed(
+    base_url: Annotated[
+        str, typer.Option(help="where the server will answer: the printed links start with it")
+    ] = "http://127.0.0.1:8000",
+) -> None:
     """Append a few sample entries when the log is empty (idempotent)."""
     from api.demo import seed
 
@@ -268,7 +272,7 @@ def demo_seed() -> None:
         log.close()
         log.db.dispose()
     if traced["bottle"]:
-        err.print(f"a demo bottle: http://127.0.0.1:8000/{traced['path']}  ({traced['bottle']})")
+        err.print(f"a demo bottle: {base_url.rstrip('/')}/{traced['path']}  ({traced['bottle']})")
     from api.channel.demo import seed as seed_channel
 
     log = _open_log(settings)

@@ -172,7 +172,8 @@ def parse_readings(raw: bytes, media: str) -> list[RawReading]:
     """JSON lines (``{"sensor", "at", "temp_c", "rh"}``) or CSV with the header
     ``sensor,at,temp_c,rh``; all or nothing, naming the first bad line."""
     try:
-        text = raw.decode("utf-8")
+        # A byte order mark (as spreadsheet programs and some editors write) is not content.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise BadReadings("readings must be UTF-8 text") from None
     if media in ("text/csv", "application/csv"):
@@ -196,8 +197,7 @@ def parse_readings(raw: bytes, media: str) -> list[RawReading]:
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
-    # A byte order mark (as spreadsheet programs write) is not part of the first column's name.
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text))
     try:
         missing = {"sensor", "at", "temp_c", "rh"} - set(reader.fieldnames or [])
         if missing:
@@ -226,6 +226,8 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
 def _reading(line: int, item: Any) -> RawReading:
     if None in item:  # csv.DictReader keeps a row's cells beyond the header under None
         raise BadReadings(f"line {line}: more cells than the header's four columns")
+    if None in item.values():  # and fills the cells a short row lacks with None
+        raise BadReadings(f"line {line}: fewer cells than the header's four columns")
     extra = set(item) - {"sensor", "at", "temp_c", "rh"}
     if extra:
         raise BadReadings(f"line {line}: unknown field {sorted(extra)[0]!r}")

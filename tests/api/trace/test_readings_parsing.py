@@ -116,6 +116,12 @@ def test_malformed_bodies_are_refused(raw: bytes, media: str) -> None:
             "line 2: more cells than the header's four columns",
             id="extra-cell",
         ),
+        pytest.param(
+            b"sensor,at,temp_c,rh\nS-1,2026-11-25T10:00:00Z,18\n",
+            CSV,
+            "line 2: fewer cells than the header's four columns",
+            id="short-row",
+        ),
     ],
 )
 def test_the_refusal_names_what_to_fix(raw: bytes, media: str, named: str) -> None:
@@ -125,7 +131,13 @@ def test_the_refusal_names_what_to_fix(raw: bytes, media: str, named: str) -> No
     assert named in refused.value.message
 
 
-def test_a_byte_order_mark_before_the_header_is_not_part_of_it() -> None:
-    raw = "\ufeffsensor,at,temp_c,rh\nS-1,2026-11-25T10:00:00Z,18,60\n".encode()
-    (reading,) = parse_readings(raw, CSV)
+@pytest.mark.parametrize(
+    ("text", "media"),
+    [
+        ("sensor,at,temp_c,rh\nS-1,2026-11-25T10:00:00Z,18,60\n", CSV),
+        ('{"sensor":"S-1","at":"2026-11-25T10:00:00Z","temp_c":18,"rh":60}\n', NDJSON),
+    ],
+)
+def test_a_byte_order_mark_before_the_readings_is_not_part_of_them(text: str, media: str) -> None:
+    (reading,) = parse_readings(("\ufeff" + text).encode(), media)
     assert reading.sensor == "S-1" and reading.temp_centi == 1800
