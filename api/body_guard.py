@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import Request
 
 from api.errors import Unprocessable
+from api.media import media_type
 
 # A run of backslashes, then u and four hex digits: a \u escape when the run is odd.
 _ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
@@ -101,8 +102,8 @@ def _lone(value: int, at: int) -> str:
 async def check_json_body(request: Request) -> None:
     """An app-wide dependency: ``async`` so it runs on the event loop, not the thread pool."""
     body: bytes | None = getattr(request, "_body", None)  # read by FastAPI for a body model
-    if not body or "json" not in request.headers.get("content-type", ""):
-        return  # no body, or a form's: a backslash there is only a backslash
+    if not body or "json" not in media_type(request.headers.get("content-type")):
+        return  # no body, or not JSON: a backslash there is only a backslash
     problem = text_problem(body)
     if problem is not None:
         raise InvalidText(problem)

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.media import media_type
+
 
 class AppError(Exception):
     """A domain error that knows its HTTP status. Subclass it next to the service that raises it."""
@@ -86,7 +88,7 @@ def _about_the_body(errors: Sequence[Any], content_type: str | None) -> tuple[in
             continue
         if kind == "missing":
             return 422, "body_required", "this request needs a JSON body (application/json)"
-        media = (content_type or "").partition(";")[0].strip().lower()
+        media = media_type(content_type)
         if "json" not in media:
             return (
                 415,

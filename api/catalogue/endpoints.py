@@ -9,6 +9,7 @@ from api.auth.service import Principal
 from api.catalogue import service
 from api.catalogue.schemas import Catalogue, PriceIn, PriceOut
 from api.channel.endpoints import channel_member
+from api.channel.schemas import TIER_PATTERN
 from api.channel.transactions import writing
 from api.deps import get_conn
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["catalogue"])
 TierPath = Path(
     min_length=1,
     max_length=32,
-    pattern=r"^[a-z0-9][a-z0-9_-]*$",
+    pattern=TIER_PATTERN,
     description="a price tier, as dealers carry it (gold, standard, …)",
 )
 

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.channel.timestamps import LocalTime
 
 Code = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-Tier = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+TIER_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+"""A price tier's name, as dealers carry it and price lists are kept by it."""
+Tier = Field(min_length=1, max_length=32, pattern=TIER_PATTERN)
 
 
 class Strict(BaseModel):
@@ -64,9 +66,7 @@ class DealerIn(Strict):
 
 class DealerPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    tier: str | None = Field(
-        default=None, min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$"
-    )
+    tier: str | None = Field(default=None, min_length=1, max_length=32, pattern=TIER_PATTERN)
     credit_limit_fen: int | None = Field(strict=True, default=None, ge=0, le=10**15)
     share_permille: int | None = Field(strict=True, default=None, ge=0, le=1000)
     authorized_region_ids: list[str] | None = None

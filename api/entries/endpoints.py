@@ -15,6 +15,7 @@ from api.entries import service
 from api.entries.schemas import AppendedEntry, AppendResult, EntryOut, ProofOut
 from api.errors import AppError
 from api.log.service import LogService
+from api.media import media_type
 from ledger.canonical import format_ts
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
@@ -31,7 +32,7 @@ class BodyTooLarge(AppError):
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = media_type(request.headers.get("content-type"))
     if media != "application/json":
         raise UnsupportedMediaType(
             f"send entries as application/json (got {media or 'no content type'})"

@@ -31,15 +31,7 @@ def list_returns(
     state: str | None = Query(
         None,
         examples=["requested"],
-        pattern=one_of(
-            (
-                service.REQUESTED,
-                service.APPROVED,
-                service.REJECTED,
-                service.IN_TRANSIT,
-                service.RECEIVED,
-            )
-        ),
+        pattern=one_of(service.STATES),
     ),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(channel_member),

@@ -35,6 +35,7 @@ REQUESTED, APPROVED, REJECTED, IN_TRANSIT, RECEIVED = (
     "in_transit",
     "received",
 )
+STATES = (REQUESTED, APPROVED, REJECTED, IN_TRANSIT, RECEIVED)
 
 
 class ReturnStateConflict(Conflict):

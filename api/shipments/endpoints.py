@@ -29,7 +29,7 @@ def list_shipments(
     state: str | None = Query(
         None,
         examples=["picking"],
-        pattern=one_of((service.PICKING, service.DISPATCHED, service.RECEIVED, service.CANCELLED)),
+        pattern=one_of(service.STATES),
     ),
     after: str | None = Query(None, description="shipment id to continue after"),
     limit: int = Query(100, ge=1, le=500),

@@ -34,6 +34,7 @@ from api.trace.codes.custody import TRANSITIONS, code_key, record_custody
 from api.trace.codes.service import Code, CodeKind, get_codes
 
 PICKING, DISPATCHED, RECEIVED, CANCELLED = "picking", "dispatched", "received", "cancelled"
+STATES = (PICKING, DISPATCHED, RECEIVED, CANCELLED)
 LISTED_DISCREPANCIES = 100
 """Missing/extra codes listed in a ``transfer.received`` entry; beyond it, counts and roots."""
 

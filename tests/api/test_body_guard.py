@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.body_guard import text_problem, unstorable
+from api.db import Database
 from tests.api.conftest import make_key
 
 JSON = {"Content-Type": "application/json"}
@@ -51,8 +52,8 @@ def test_decoded_text_is_judged_the_same_way() -> None:
     assert "U+D800" in (unstorable("a\ud800") or "")
 
 
-def test_the_api_refuses_it_and_writes_nothing(client: TestClient, db: object) -> None:
-    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"  # type: ignore[arg-type]
+def test_the_api_refuses_it_and_writes_nothing(client: TestClient, db: Database) -> None:
+    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"
     before = client.get("/v1/users").json()
     user = {"username": "qa.officer", "role": "compliance_officer", "password": "long-enough-pw-1"}
     clerk = {**user, "role": "store_clerk", "scope": "\ud800"}
@@ -66,8 +67,10 @@ def test_the_api_refuses_it_and_writes_nothing(client: TestClient, db: object) -
     assert client.post("/v1/users", json={**user, "display_name": "李 🍶"}).status_code == 201
 
 
-def test_a_key_given_twice_is_named_and_nothing_is_written(client: TestClient, db: object) -> None:
-    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"  # type: ignore[arg-type]
+def test_a_key_given_twice_is_named_and_nothing_is_written(
+    client: TestClient, db: Database
+) -> None:
+    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"
     before = client.get("/v1/users").json()
     body = (
         '{"username": "qa.twice", "role": "compliance_officer", "password": "long-enough-pw-1",'
@@ -82,8 +85,18 @@ def test_a_key_given_twice_is_named_and_nothing_is_written(client: TestClient, d
     assert client.get("/v1/users").json() == before
 
 
-def test_a_form_body_is_not_read_as_json(client: TestClient) -> None:
-    # In a login form a backslash is only a backslash: the password below is wrong, not invalid.
-    form = {"grant_type": "password", "username": "nobody", "password": r"pw-\ud800-\u0000"}
-    r = client.post("/v1/auth/token", data=form)
-    assert r.status_code == 401, r.text
+def test_a_body_of_another_type_is_not_read_as_json(client: TestClient, db: Database) -> None:
+    # Sent as text, a backslash is only a backslash: what is wrong is the type, and it is named.
+    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"
+    text = {"Content-Type": "text/plain"}
+    r = client.post("/v1/users", content=r'{"username": "a\ud800"}', headers=text)
+    assert r.status_code == 415, r.text
+    assert r.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_the_media_type_is_read_whatever_its_case(client: TestClient, db: Database) -> None:
+    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"
+    shouting = {"Content-Type": "APPLICATION/JSON; charset=UTF-8"}
+    r = client.post("/v1/users", content=r'{"username": "a\ud800"}', headers=shouting)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_text"

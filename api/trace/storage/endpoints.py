@@ -12,6 +12,7 @@ from api.auth.service import Principal, Role
 from api.deps import BIGINT_MAX, get_conn, get_log
 from api.entries.endpoints import BodyTooLarge
 from api.log.service import LogService
+from api.media import media_type
 from api.trace.deps import write_conn
 from api.trace.storage import service
 from api.trace.storage.schemas import IngestOut, SensorIn, SensorOut, ZoneIn, ZoneOut
@@ -89,7 +90,7 @@ async def ingest(
     request, all or nothing. Times carry their UTC offset; °C is kept to 0.01 and %RH to 0.1.
     Exact repeats are ignored; a changed value for a stored reading is refused (409). Hours
     that are over are sealed into `trace.storage.hour` ledger entries at once."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = media_type(request.headers.get("content-type"))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

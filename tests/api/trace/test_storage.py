@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from tests.api.trace.conftest import make_history, ok
+from tests.api.trace.test_production_dates import _base_liquor
 from tests.api.trace.test_resolver import lookup, settle, verify_everything
 
 ZONE = {
@@ -128,8 +129,6 @@ def test_a_zone_band_out_of_reason_is_refused_and_not_registered(admin: TestClie
 
 
 def test_a_base_liquor_in_a_zone_never_registered_is_refused(admin: TestClient) -> None:
-    from tests.api.trace.test_production_dates import _base_liquor
-
     r = admin.post("/v1/base-liquors", json=_base_liquor("BL-Z-1", zone_id="NOPE"))
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "unknown_zone"
