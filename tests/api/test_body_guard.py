@@ -85,18 +85,21 @@ def test_a_key_given_twice_is_named_and_nothing_is_written(
     assert client.get("/v1/users").json() == before
 
 
-def test_a_body_of_another_type_is_not_read_as_json(client: TestClient, db: Database) -> None:
-    # Sent as text, a backslash is only a backslash: what is wrong is the type, and it is named.
+@pytest.mark.parametrize(
+    ("content_type", "status", "code"),
+    [
+        # Sent as text, a backslash is only a backslash: what is wrong is the type, and it is named.
+        ("text/plain", 415, "unsupported_media_type"),
+        # A media type is read whatever its case.
+        ("APPLICATION/JSON; charset=UTF-8", 422, "invalid_text"),
+    ],
+)
+def test_the_media_type_decides_whether_the_body_is_read_as_json(
+    client: TestClient, db: Database, content_type: str, status: int, code: str
+) -> None:
     client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"
-    text = {"Content-Type": "text/plain"}
-    r = client.post("/v1/users", content=r'{"username": "a\ud800"}', headers=text)
-    assert r.status_code == 415, r.text
-    assert r.json()["error"]["code"] == "unsupported_media_type"
-
-
-def test_the_media_type_is_read_whatever_its_case(client: TestClient, db: Database) -> None:
-    client.headers["Authorization"] = f"Bearer {make_key(db, 'admin')}"
-    shouting = {"Content-Type": "APPLICATION/JSON; charset=UTF-8"}
-    r = client.post("/v1/users", content=r'{"username": "a\ud800"}', headers=shouting)
-    assert r.status_code == 422, r.text
-    assert r.json()["error"]["code"] == "invalid_text"
+    r = client.post(
+        "/v1/users", content=r'{"username": "a\ud800"}', headers={"Content-Type": content_type}
+    )
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
