@@ -17,7 +17,8 @@ export function fmtTime(iso, lang) {
 export const STRINGS = {
   zh: {
     title: "扫码溯源", other: "English", noLookup: "没有可显示的编码。",
-    verdict: { genuine: "✔ 正品", suspicious: "⚠ 可疑", unknown: "✘ 非本品牌编码" },
+    verdict: { genuine: "✔ 正品", suspicious: "⚠ 可疑", unknown: "✘ 非本品牌编码",
+               noSerial: "✘ 非单瓶编码，无法验证" },
     badge: { checking: "正在本机验证证明…", verified: "✔ 已在您的浏览器中验证",
              failed: "✘ 验证失败", none: "暂无可验证的证明" },
     checkedN: (n, p) => `${n} 条账本记录的包含证明与签名检查点均已核对` + (p ? `，${p} 条待上链` : ""),
@@ -40,7 +41,8 @@ export const STRINGS = {
   },
   en: {
     title: "Scan trace", other: "中文", noLookup: "No code to show.",
-    verdict: { genuine: "✔ Genuine", suspicious: "⚠ Suspicious", unknown: "✘ Not our code" },
+    verdict: { genuine: "✔ Genuine", suspicious: "⚠ Suspicious", unknown: "✘ Not our code",
+               noSerial: "✘ Not a bottle code: nothing to vouch for" },
     badge: { checking: "Checking the proofs in your browser…", verified: "✔ Verified in your browser",
              failed: "✘ Verification failed", none: "No proofs to check yet" },
     checkedN: (n, p) => `${n} ledger entries checked against the signed checkpoint` +

@@ -34,8 +34,11 @@ function draw() {
   main.replaceChildren();
   if (!lookup) { main.append(el("p", {}, t.noLookup)); main.append(scanSection(t)); return; }
   const v = lookup.verdict, p = lookup.product;
-  main.append(el("div", { class: `verdict ${v.status}`, role: "status", id: "verdict" },
-    t.verdict[v.status]));
+  // A link without a serial (a lot's or a product's) vouches for no bottle: said as such,
+  // not as a code that is not ours.
+  const label = v.status === "unknown" && !location.pathname.includes("/21/")
+    ? t.verdict.noSerial : t.verdict[v.status];
+  main.append(el("div", { class: `verdict ${v.status}`, role: "status", id: "verdict" }, label));
   if (v.reasons.length) main.append(el("ul", { id: "reasons" }, v.reasons.map((r) => el("li", {}, r))));
   main.append(el("div", { class: `badge ${badge.state}`, id: "badge", role: "status" },
     t.badge[badge.state], badge.detail ? el("div", { class: "small" }, badge.detail) : null));

@@ -56,6 +56,8 @@ async def rate_limit(request: Request) -> None:
         ",".join(request.headers.getlist("x-forwarded-for")),
         settings.trusted_proxies,
     )
+    # The scan the lookup records keeps a keyed hash of it (``service.client_hash``).
+    request.state.lookup_client = client
     wait = buckets.take(client)
     if wait > 0:
         raise TooManyLookups(
@@ -115,7 +117,8 @@ def resolve(
         device = request.cookies.get(DEVICE_COOKIE)
         if device is None or len(device) > 64:
             device = new_cookie = secrets.token_urlsafe(16)
-    scan = service.ScanInput(device[:128], lat, lon) if device and serial else None
+    client = getattr(request.state, "lookup_client", None)
+    scan = service.ScanInput(device[:128], lat, lon, client) if device and serial else None
     # A lookup that records a scan writes: on SQLite it takes the write lock up front.
     engine = db.writer if scan is not None else db.engine
     with engine.begin() as conn:

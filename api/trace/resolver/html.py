@@ -11,6 +11,8 @@ _VERDICT = {
     "suspicious": ("⚠ 可疑 Suspicious", "#b35c00"),
     "unknown": ("✘ 非本品牌编码 Not our code", "#b00020"),
 }
+_NO_SERIAL = ("✘ 非单瓶编码 Not a bottle code", "#b00020")
+"""A lot's or a product's link: it vouches for no bottle."""
 
 _STYLE = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:46rem;margin:auto;
@@ -24,6 +26,8 @@ code{font-size:.8rem;word-break:break-all}
 
 def render(body: Lookup, uri: str) -> str:
     text, colour = _VERDICT[body.verdict.status]
+    if body.verdict.status == "unknown" and "/21/" not in uri:
+        text, colour = _NO_SERIAL
     p = body.product
     out = [
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",

@@ -30,6 +30,10 @@ class Scan(Base):
     case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """The case the code came in when it was scanned (``Code.case_id``): a scan is judged
     under the custody of that case, even once the bottle is packed in another."""
+    client_hash: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
+    """A keyed hash of the client's address and the day (``service.client_hash``): one
+    client's scans of a code on one day count as one device in one place, however many
+    device ids it sends. It links nothing across days, and no address can be read back."""
 
 
 class TraceSecret(Base):

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, bindparam, func, select, text, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Connection,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -263,6 +276,7 @@ def secret(conn: Connection, name: str) -> bytes:
 
 
 def insert_scan(conn: Connection, row: dict[str, Any]) -> None:
+    """Record a scan as given (no client: the demo's and tests' scans)."""
     conn.execute(scans.insert().values(**row))
 
 
@@ -285,9 +299,13 @@ def record_scan(conn: Connection, row: dict[str, Any]) -> RecordedScan:
     """Insert the scan ``row``; return its code's scans counting it. On PostgreSQL one
     statement: the insert is a CTE whose row is added to the code's earlier scans (which the
     statement's snapshot does not yet show); it also makes the transaction's commit
-    asynchronous (see ``_RECORD_AND_RECENT``)."""
+    asynchronous (see ``_RECORD_AND_RECENT``).
+
+    A row with a ``client_hash`` that already scanned the code (that day: the hash changes
+    daily) is recorded with that client's first device and place (``_INSERT_SCAN``)."""
+    row = {"client_hash": None, **row}
     if conn.dialect.name != "postgresql":
-        insert_scan(conn, row)
+        conn.execute(_INSERT_SCAN, row)
         count, first, devices = scan_stats(conn, row["code_id"])
         return RecordedScan(count, first, devices, scans_of(conn, row["code_id"]))
     found = prepared.mappings(conn, _RECORD_AND_RECENT, row)
@@ -301,22 +319,41 @@ def record_scan(conn: Connection, row: dict[str, Any]) -> RecordedScan:
 
 
 _SCAN_COLUMNS = tuple(c.name for c in scans.c)
-_SCAN_FIELDS = (
-    "code_id",
-    "at",
-    "device_hash",
-    "province",
-    "city",
-    "lat_centi",
-    "lon_centi",
-    "case_id",
+_PLACE_FIELDS = ("province", "city", "lat_centi", "lon_centi")
+
+
+def _param(name: str) -> BindParameter[Any]:
+    return bindparam(name, type_=scans.c[name].type)
+
+
+# The client's first scan of the code (a device before none), if its hash is given and it
+# scanned the code before: ``client_hash = NULL`` matches nothing.
+_SAME_CLIENT = (
+    select(scans.c.device_hash, *(scans.c[f] for f in _PLACE_FIELDS), literal(1).label("seen"))
+    .where(scans.c.code_id == _param("code_id"), scans.c.client_hash == _param("client_hash"))
+    .order_by(scans.c.device_hash.is_(None), scans.c.at, scans.c.id)
+    .limit(1)
+    .subquery("same_client")
 )
-_NEW_SCAN = (
-    scans.insert()
-    .values({name: bindparam(name, type_=scans.c[name].type) for name in _SCAN_FIELDS})
-    .returning(*scans.c)
-    .cte("new_scan")
+_ONE = select(literal(1).label("one")).subquery("one")
+_INSERT_SCAN = scans.insert().from_select(
+    ["code_id", "at", "device_hash", *_PLACE_FIELDS, "case_id", "client_hash"],
+    select(
+        _param("code_id"),
+        _param("at"),
+        func.coalesce(_SAME_CLIENT.c.device_hash, _param("device_hash")),
+        *(
+            case((_SAME_CLIENT.c.seen.is_not(None), _SAME_CLIENT.c[f]), else_=_param(f))
+            for f in _PLACE_FIELDS
+        ),
+        # Typed: a NULL parameter in a select list would be text to PostgreSQL.
+        cast(_param("case_id"), scans.c.case_id.type),
+        cast(_param("client_hash"), scans.c.client_hash.type),
+    ).select_from(_ONE.outerjoin(_SAME_CLIENT, true())),
 )
+"""A scan, with its client's first device and place when that client scanned the code
+before (one client is one consumer, however many device ids it sends)."""
+_NEW_SCAN = _INSERT_SCAN.returning(*scans.c).cte("new_scan")
 _EVERY_SCAN = union_all(
     select(scans).where(scans.c.code_id == bindparam("code_id", type_=scans.c.code_id.type)),
     select(_NEW_SCAN),

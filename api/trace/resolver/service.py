@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -67,11 +68,13 @@ class MissingListNode(AppError):
 
 @dataclass(frozen=True, slots=True)
 class ScanInput:
-    """What the device tells us, if anything: an id (hashed before storing) and GPS."""
+    """What the device tells us, if anything: an id (hashed before storing) and GPS; and the
+    client's address as the request came (``ratelimit.client_address``), never stored."""
 
     device_id: str | None
     lat: float | None
     lon: float | None
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,7 @@ def lookup(
         wanted = [proofs.Wanted(product["entry_id"], "product")]
         info = _product_info(product)
         entries, cp = proofs.prove(conn, wanted, verifier_key)
-        verdict = Verdict(status="genuine", reasons=[])
+        verdict = Verdict(status="unknown", reasons=[_not_a_bottle(f"product {gtin}")])
         return LookupResult(
             200,
             Lookup(
@@ -147,8 +150,10 @@ def lookup(
         entries, cp = proofs.prove(conn, wanted, verifier_key)
         storage.link_entries(legs, entries)
         if serial is None:
-            verdict = Verdict(status="genuine", reasons=[])
-            status = 410 if batch["status"] == "recalled" else 200
+            recalled = batch["status"] == "recalled"
+            reasons = [_not_a_bottle(f"lot {lot}")] + ([_recalled(batch)] if recalled else [])
+            verdict = Verdict(status="unknown", reasons=reasons)
+            status = 410 if recalled else 200
         else:
             verdict = Verdict(
                 status="unknown",
@@ -433,6 +438,7 @@ def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> repo.Recorded
     """Record the scan; return the code's scans counting it (totals and the most recent)."""
     salt = _device_salt(conn)
     device = hmac.new(salt, (scan.device_id or "").encode(), hashlib.sha256).digest()
+    at = common.now()
     city = (
         geo.nearest_city(scan.lat, scan.lon)
         if scan.lat is not None and scan.lon is not None
@@ -442,14 +448,53 @@ def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> repo.Recorded
         conn,
         {
             "code_id": code.id,
-            "at": common.now(),
+            "at": at,
             "device_hash": device,
             "province": city.province if city else None,
             "city": city.name if city else None,
             "lat_centi": round(city.lat * 100) if city else None,
             "lon_centi": round(city.lon * 100) if city else None,
             "case_id": code.case_id,
+            "client_hash": client_hash(salt, scan.client, at),
         },
+    )
+
+
+def client_hash(salt: bytes, client: str | None, at: datetime) -> bytes | None:
+    """A keyed hash of the client's network and the day (UTC) of ``at``, or None where the
+    address tells no clients apart: not an address, or this machine's own (a proxy in front
+    that is not configured as trusted, so that every consumer comes from it; or local tools).
+
+    The network is the address for IPv4 and its /64 for IPv6 (a phone's privacy addresses
+    change within its /64). One client's scans of a code on one day then count as one device
+    in one place (``repo.record_scan``): device ids and positions are the client's own word,
+    and one machine could otherwise make a genuine bottle look cloned. The day in the hash
+    means that nothing links a client's scans across days, and no address can be read back."""
+    if client is None:
+        return None
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return None
+    if address.is_loopback:
+        return None
+    network = ipaddress.ip_network(f"{address}/{64 if address.version == 6 else 32}", strict=False)
+    message = f"client|{at.astimezone(UTC).date().isoformat()}|{network}".encode()
+    return hmac.new(salt, message, hashlib.sha256).digest()[:16]
+
+
+def _not_a_bottle(what: str) -> str:
+    """Why a link without a serial vouches for no bottle (the lot or product is ours)."""
+    return (
+        f"This link names {what}, not one bottle: every genuine bottle's code carries a serial "
+        "of its own, so this page cannot vouch for a bottle. Scan the code on the bottle itself."
+    )
+
+
+def _recalled(batch: Any) -> str:
+    return (
+        f"Batch {batch['lot']} was recalled: {str(batch['recall_reason']).rstrip('.。 ')}. "
+        "Do not drink it: take it back to the shop that sold it."
     )
 
 
@@ -464,7 +509,7 @@ def _suspicions(
     """``recent``: the code's most recent scans, oldest first, if the caller has them."""
     reasons: list[str] = []
     if batch["status"] == "recalled":
-        reasons.append(f"Batch {batch['lot']} was recalled: {batch['recall_reason']}")
+        reasons.append(_recalled(batch))
     if code.state is CodeState.GENERATED:
         reasons.append(
             "This code was printed but never activated on a bottling line; genuine bottles "

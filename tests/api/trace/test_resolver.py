@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
+from api.trace.resolver.service import client_hash
 from ledger.canonical import canonical_json
 from ledger.checkpoint import verify_checkpoint
 from ledger.merkle import leaf_hash, verify_inclusion
@@ -140,6 +142,29 @@ def test_a_place_off_the_globe_is_named(client: TestClient, place: Any, words: s
     assert words in response.json()["error"]["message"]
 
 
+def test_a_link_without_a_serial_vouches_for_no_bottle(admin: TestClient) -> None:
+    """A lot's or a product's link is ours, but a counterfeiter could print it on any bottle:
+    its verdict is never "genuine"."""
+    h = make_history(admin)
+    settle(admin)
+    gtin = path_of(h.bottles[0]).split("/")[1]
+    for path, what in ((f"01/{gtin}/10/{h.lot}", f"lot {h.lot}"), (f"01/{gtin}", "product")):
+        response = admin.get("/" + path, headers={"Accept": "application/json"})
+        assert response.status_code == 200
+        verdict = response.json()["verdict"]
+        assert verdict["status"] == "unknown" and what in verdict["reasons"][0]
+        verify_everything(response.json())
+        page = admin.get("/" + path, params={"format": "html"})
+        assert "Not a bottle code" in page.text and "Genuine" not in page.text
+    ok(admin.post(f"/v1/batches/{h.lot}/recall", json={"reason": "cap seal defect."}))
+    settle(admin)
+    recalled = admin.get(f"/01/{gtin}/10/{h.lot}", headers={"Accept": "application/json"})
+    assert recalled.status_code == 410
+    reasons = recalled.json()["verdict"]["reasons"]
+    assert recalled.json()["verdict"]["status"] == "unknown"
+    assert reasons[1].startswith(f"Batch {h.lot} was recalled: cap seal defect. Do not drink it")
+
+
 def test_recall_answers_410(admin: TestClient) -> None:
     h = make_history(admin)
     ok(admin.post(f"/v1/batches/{h.lot}/recall", json={"reason": "cap seal defect"}))
@@ -176,6 +201,49 @@ def test_scans_and_clone_detection(admin: TestClient) -> None:
     page = admin.get("/" + path_of(h.bottles[1]), headers={"Accept": "text/html"})
     assert page.status_code == 200 and "酒源·酱香典藏" in page.text
     assert "jy_device" in page.cookies
+
+
+def test_one_client_cannot_make_a_genuine_bottle_look_cloned(admin: TestClient) -> None:
+    """Device ids and positions are the client's word: six device ids and two cities from one
+    address are one consumer; two addresses are two (loopback: every consumer behind a proxy
+    that is not trusted, so they are told apart by device id alone)."""
+    h = make_history(admin)
+
+    def scan(client: TestClient, uri: str, device: str, where: dict[str, float]) -> Any:
+        headers = {"Accept": "application/json", "X-Device-Id": device}
+        return client.get("/" + path_of(uri), params=where, headers=headers).json()
+
+    beijing, chengdu = {"lat": 39.9, "lon": 116.4}, {"lat": 30.6, "lon": 104.1}
+    one = TestClient(admin.app, client=("198.51.100.7", 5000))
+    for k in range(6):
+        body = scan(one, h.bottles[0], f"phone-{k}", chengdu if k % 2 else beijing)
+    assert body["scans"]["count"] == 6 and body["scans"]["distinct_devices"] == 1
+    assert body["verdict"]["status"] == "genuine"
+    # A second consumer, 1,500 km away within minutes: the clone rules judge two clients.
+    other = TestClient(admin.app, client=("2001:db8:1:2::9", 5000))
+    second = scan(other, h.bottles[0], "phone-x", chengdu)
+    assert second["scans"]["distinct_devices"] == 2
+    assert second["verdict"]["status"] == "suspicious"
+    assert "北京" in second["verdict"]["reasons"][0]
+    local = TestClient(admin.app, client=("127.0.0.1", 5000))
+    for k in range(2):
+        last = scan(local, h.bottles[1], f"phone-{k}", beijing)
+    assert last["scans"]["distinct_devices"] == 2
+
+
+def test_a_client_hash_is_keyed_daily_and_per_network() -> None:
+    salt, day = b"s" * 32, datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
+    same = client_hash(salt, "198.51.100.7", day)
+    assert same is not None and len(same) == 16
+    assert client_hash(salt, "198.51.100.7", day.replace(hour=1)) == same
+    assert client_hash(salt, "198.51.100.7", day + timedelta(hours=1)) != same  # next UTC day
+    assert client_hash(salt, "198.51.100.8", day) != same
+    assert client_hash(b"t" * 32, "198.51.100.7", day) != same
+    # A phone's privacy addresses within its /64 are one client.
+    assert client_hash(salt, "2001:db8:1:2::9", day) == client_hash(salt, "2001:db8:1:2:a::1", day)
+    assert client_hash(salt, "2001:db8:1:3::9", day) != client_hash(salt, "2001:db8:1:2::9", day)
+    for nobody in (None, "unknown", "testclient", "127.0.0.1", "::1"):
+        assert client_hash(salt, nobody, day) is None
 
 
 def test_rate_limit_per_client(settings: Settings, signer: object) -> None:

@@ -51,3 +51,27 @@ def test_only_the_most_recent_scans_come_back_but_the_totals_count_them_all(
     assert len(last.recent) == repo.RECENT
     assert utc(last.recent[0]["at"]) == START + timedelta(minutes=2)
     assert utc(last.recent[-1]["at"]) == START + timedelta(minutes=repo.RECENT + 1)
+
+
+def test_one_clients_scans_of_a_code_count_as_its_first_device_and_place(db: Database) -> None:
+    beijing = {"province": "北京市", "city": "北京", "lat_centi": 3990, "lon_centi": 11640}
+    with db.writer.begin() as conn:
+        # The client's first scan carries no device id; its first device is then its own.
+        repo.record_scan(conn, {**_scan(7, 0, b"a"), "device_hash": None, "client_hash": b"c" * 16})
+        repo.record_scan(conn, {**_scan(7, 1, b"b"), "client_hash": b"c" * 16})
+        # Later device ids and places of the same client are its first device and place.
+        for m, device in enumerate(b"cdef", 2):
+            last = repo.record_scan(
+                conn, {**_scan(7, m, bytes([device])), **beijing, "client_hash": b"c" * 16}
+            )
+        # Another client, a scan without a client, and the same client on another code count.
+        repo.record_scan(conn, {**_scan(7, 8, b"x"), **beijing, "client_hash": b"k" * 16})
+        repo.record_scan(conn, {**_scan(7, 9, b"y"), **beijing})
+        other = repo.record_scan(conn, {**_scan(8, 9, b"z"), **beijing, "client_hash": b"c" * 16})
+        every = repo.record_scan(conn, _scan(7, 10, b"w"))
+    assert (last.count, last.devices) == (6, 1)
+    assert {(r["city"], r["lat_centi"]) for r in last.recent} == {("成都", 3066)}
+    assert {bytes(r["device_hash"] or b"-")[:1] for r in last.recent} == {b"-", b"b"}
+    assert other.recent[-1]["city"] == "北京" and bytes(other.recent[-1]["device_hash"])[:1] == b"z"
+    assert [r["city"] for r in every.recent[-3:]] == ["北京", "北京", "成都"]
+    assert (every.count, every.devices) == (9, 4)  # b, x, y, w
