@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -39,6 +43,26 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(stored_value_app, name="stored-value")
 
 err = Console(stderr=True)
+
+
+def main() -> None:
+    """The console script: the commands, with the errors any of them can meet for a reason a
+    person can fix said in one line (``api.cli_errors``), not as a traceback."""
+    from api.cli_errors import explain
+
+    try:
+        app(prog_name="jiuyuan")
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing more to say, nowhere to say it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:
+        said = explain(exc)
+        if said is None:
+            raise
+        code, message = said
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(code)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -107,12 +131,28 @@ def keys_api_key(
     typer.echo(key)
 
 
-def _read_lines(source: str) -> Iterator[tuple[int, str]]:
-    stream = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")  # noqa: SIM115
-    with stream:
-        for number, line in enumerate(stream, 1):
-            if line.strip():
-                yield number, line
+@contextmanager
+def _rereadable(source: str) -> Iterator[BinaryIO]:
+    """The file, or standard input kept in a temporary file, to be read more than once."""
+    if source != "-":
+        with Path(source).open("rb") as stream:
+            yield stream
+        return
+    with tempfile.TemporaryFile() as kept:
+        shutil.copyfileobj(sys.stdin.buffer, kept)
+        yield kept
+
+
+def _read_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """The non-blank lines from the start of ``stream``, numbered, as UTF-8 text."""
+    stream.seek(0)
+    for number, raw in enumerate(stream, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail(f"line {number} is not UTF-8 text (byte {exc.start + 1})", 2) from None
+        if line.strip():
+            yield number, line
 
 
 @app.command()
@@ -121,6 +161,7 @@ def append(
 ) -> None:
     """Append entries ({"id", "kind", "payload"} per line; a missing id gets a random UUID).
 
+    Every line is checked before any is appended: a file with a bad line appends nothing.
     Prints one JSON line per entry with its seq and hashes, then publishes a checkpoint.
     """
     from api.entries.service import parse_submissions
@@ -128,26 +169,34 @@ def append(
     from api.log.sequencer import Submission
 
     settings = get_settings()
-    log = _open_log(settings)
-    try:
-        batch: list[Submission] = []
-        for number, line in _read_lines(source):
+
+    def submissions(stream: BinaryIO) -> Iterator[list[Submission]]:
+        for number, line in _read_lines(stream):
             try:
-                subs, _ = parse_submissions(_with_id(line, number), settings)
+                yield parse_submissions(_with_id(line, number), settings)[0]
             except AppError as exc:
-                raise _fail(f"line {number}: {exc.message}", 2) from None
-            batch.extend(subs)
-            if len(batch) >= settings.max_entries_per_request:
+                message = f"line {number}: {exc.message}; nothing was appended"
+                raise _fail(message, 2) from None
+
+    with _rereadable(source) as stream:
+        if sum(len(subs) for subs in submissions(stream)) == 0:
+            raise _fail(f"no entries in {source}", 2)
+        log = _open_log(settings)
+        try:
+            batch: list[Submission] = []
+            for subs in submissions(stream):
+                batch.extend(subs)
+                if len(batch) >= settings.max_entries_per_request:
+                    _append_batch(log, batch)
+                    batch = []
+            if batch:
                 _append_batch(log, batch)
-                batch = []
-        if batch:
-            _append_batch(log, batch)
-        cp = log.checkpoint_now()
-        if cp is not None:
-            err.print(f"published checkpoint of tree size {cp.tree_size}")
-    finally:
-        log.close()
-        log.db.dispose()
+            cp = log.checkpoint_now()
+            if cp is not None:
+                err.print(f"published checkpoint of tree size {cp.tree_size}")
+        finally:
+            log.close()
+            log.db.dispose()
 
 
 def _with_id(line: str, number: int) -> bytes:
@@ -329,4 +378,4 @@ def _redact(url: str) -> str:
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -74,6 +74,10 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+CONNECT_TIMEOUT_S = 10
+"""How long a new PostgreSQL connection may take (unless the URL says otherwise)."""
+
+
 def make_engine(url: str, *, writer: bool = False, **kwargs: Any) -> Engine:
     """Create an engine; ``writer=True`` makes every SQLite transaction ``BEGIN IMMEDIATE``."""
     parsed = make_url(url)
@@ -104,6 +108,11 @@ def make_engine(url: str, *, writer: bool = False, **kwargs: Any) -> Engine:
     if parsed.get_driver_name() != "psycopg":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
+    if "connect_timeout" not in parsed.query:
+        # A server that accepts the connection and never answers is an error in seconds,
+        # not a hang (libpq waits forever by default).
+        given = kwargs.get("connect_args", {})
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S, **given}
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

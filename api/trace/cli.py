@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +46,30 @@ def _transaction(write: bool = False) -> Iterator[Connection]:
         raise _fail(exc.message) from None
     finally:
         db.dispose()
+
+
+@contextmanager
+def _replacing(out: Path, *, private: bool = False) -> Iterator[Path]:
+    """A temporary file beside ``out`` that becomes ``out`` when the block succeeds: a failed
+    or interrupted run leaves no half-written file, and ``out`` as it was. ``private``: the
+    file is the owner's alone (mode 0600), whatever the file it replaces allowed."""
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(out))
+    if not out.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such directory", str(out.parent))
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    os.close(fd)
+    part = Path(name)
+    try:
+        yield part
+        if not private:
+            umask = os.umask(0)
+            os.umask(umask)
+            part.chmod(0o666 & ~umask)
+        part.replace(out)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _relay() -> None:
@@ -135,30 +162,35 @@ def codes_export(
     host = get_settings().resolver_host
     with _transaction() as conn:
         total, lines = export_lines(conn, batch_id, host, format)
-        stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-        columns = (
-            TextColumn("exporting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-        )
         try:
-            with Progress(*columns, console=err, transient=True) as bar:
-                task = bar.add_task("codes", total=total)
-                buffer: list[str] = []
-                for line in lines:
-                    buffer.append(line)
-                    if len(buffer) == 10_000:
-                        stream.write("".join(buffer))
-                        bar.advance(task, len(buffer))
-                        buffer = []
-                stream.write("".join(buffer))
-                bar.update(task, completed=total)
+            if out is None:
+                _write_lines(sys.stdout, lines, total)
+            else:
+                with (
+                    _replacing(out) as part,
+                    part.open("w", encoding="utf-8", newline="") as stream,
+                ):
+                    _write_lines(stream, lines, total)
         finally:
-            if out:
-                stream.close()
+            lines.close()  # its cursor, while the transaction is still open
     if out:
         err.print(f"wrote {total:,} codes to {out}")
+
+
+def _write_lines(stream: Any, lines: Iterator[str], total: int) -> None:
+    columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("codes", total=total)
+        buffer: list[str] = []
+        for line in lines:
+            buffer.append(line)
+            if len(buffer) == 10_000:
+                stream.write("".join(buffer))
+                bar.advance(task, len(buffer))
+                buffer = []
+        stream.write("".join(buffer))
+        stream.flush()
+        bar.update(task, completed=total)
 
 
 @codes_app.command("caps")
@@ -170,10 +202,10 @@ def codes_caps(
     from api.trace.codes.service import issue_caps
 
     host = get_settings().resolver_host
-    with _transaction(write=True) as conn:
+    # The file is put in place once the caps are committed as issued, never before.
+    with _replacing(out, private=True) as part, _transaction(write=True) as conn:
         lines = list(issue_caps(conn, batch_id, host))
-        out.touch(mode=0o600)
-        out.write_text("".join(lines), encoding="utf-8")
+        part.write_text("".join(lines), encoding="utf-8")
     err.print(f"wrote {len(lines) - 1:,} under-cap codes to {out} (keep it safe: not stored)")
 
 
@@ -193,7 +225,8 @@ def codes_qr(
     suffix = out.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise _fail("--out must end in .png or .svg")
-    out.write_bytes(qr.png(uri) if suffix == ".png" else qr.svg(uri))
+    with _replacing(out) as part:
+        part.write_bytes(qr.png(uri) if suffix == ".png" else qr.svg(uri))
     err.print(f"wrote {out}")
 
 
@@ -206,12 +239,16 @@ def storage_ingest(
 
     media = "text/csv" if source.suffix.lower() == ".csv" else "application/x-ndjson"
     readings = _parse(service, source.read_bytes(), media)
+    if not readings:
+        raise _fail(f"no readings in {source}")
     total: dict[str, Any] = {"accepted": 0, "duplicates": 0, "sealed_hours": 0, "excursions": 0}
-    for start in range(0, len(readings), service.MAX_READINGS):
-        with _transaction(write=True) as conn:
+    # One transaction: a file refused anywhere (an unknown sensor, a changed reading) stores
+    # nothing, however many readings came before.
+    with _transaction(write=True) as conn:
+        for start in range(0, len(readings), service.MAX_READINGS):
             result = service.ingest(conn, readings[start : start + service.MAX_READINGS])
-        for key in total:
-            total[key] += getattr(result, key)
+            for key in total:
+                total[key] += getattr(result, key)
     _relay()
     typer.echo(json.dumps(total))
 

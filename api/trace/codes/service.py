@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -254,7 +254,9 @@ def list_code_batches(conn: Connection, lot: str | None) -> list[dict[str, Any]]
     return [dict(r) for r in repo.list_code_batches(conn, lot)]
 
 
-def export_lines(conn: Connection, batch_id: str, host: str, fmt: str) -> tuple[int, Iterator[str]]:
+def export_lines(
+    conn: Connection, batch_id: str, host: str, fmt: str
+) -> tuple[int, Generator[str, None, None]]:
     """The printer file of a code batch: its size and a stream of lines.
 
     ``txt``: one Digital Link URI per line. ``csv``: a header, then uri,serial,gtin,lot,kind.
@@ -265,7 +267,7 @@ def export_lines(conn: Connection, batch_id: str, host: str, fmt: str) -> tuple[
     prefix = code_uri(host, batch["gtin"], batch["lot"], "0")[:-1]
     tail = f",{batch['gtin']},{batch['lot']},{batch['kind']}\n"
 
-    def lines() -> Iterator[str]:
+    def lines() -> Generator[str, None, None]:
         if fmt == "csv":
             yield "uri,serial,gtin,lot,kind\n"
             for _, serial in repo.stream_serials(conn, batch_id):

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
-from tests.api.trace.conftest import make_history
+from api.db import Database
+from tests.api.test_cli_errors import run
+from tests.api.trace.conftest import make_history, ok
+from tests.api.trace.test_storage import ZONE
 
 
 def jiuyuan(env: dict[str, str], *args: str) -> str:
@@ -42,3 +48,41 @@ def test_batches_codes_epcis(admin: TestClient, cli_env: dict[str, str], tmp_pat
     assert uris == {line.split(",")[0] for line in lines[1:]}
     doc = json.loads(jiuyuan(cli_env, "epcis", "export", "--code", h.bottles[0]))
     assert doc["type"] == "EPCISDocument"
+
+
+def test_a_readings_file_refused_anywhere_stores_nothing(
+    admin: TestClient,
+    db: Database,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from api.trace.storage import service
+
+    ok(admin.post("/v1/storage/zones", json=ZONE), 201)
+    ok(admin.post("/v1/storage/sensors", json={"sensor_id": "S-A-1", "zone_id": "GY-WH-A"}), 201)
+    # Stored a chunk at a time: the unknown sensor is in the last chunk of three.
+    monkeypatch.setattr(service, "MAX_READINGS", 10)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    lines = [
+        json.dumps(
+            {
+                "sensor": "S-A-1",
+                "at": (start + timedelta(minutes=5 * k)).isoformat(),
+                "temp_c": "16.5",
+                "rh": "65",
+            }
+        )
+        for k in range(25)
+    ]
+    lines.append(lines[-1].replace("S-A-1", "NO-SUCH-SENSOR"))
+    source = tmp_path / "readings.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    assert run(monkeypatch, cli_env, "storage", "ingest", str(source)) == 2
+    assert "unknown sensor(s): NO-SUCH-SENSOR" in capsys.readouterr().err
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM trace_readings")).scalar_one() == 0
+    source.write_text("\n".join(lines[:-1]) + "\n")
+    assert run(monkeypatch, cli_env, "storage", "ingest", str(source)) == 0
+    assert json.loads(capsys.readouterr().out)["accepted"] == 25
