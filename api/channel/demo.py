@@ -75,6 +75,18 @@ def seed(log: LogService, data_dir: Path) -> list[str]:
 # --- parties ---------------------------------------------------------------------------------
 
 
+_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "省", "市")
+
+
+def short_name(province: str) -> str:
+    """A province's name as people say it (黑龙江省 → 黑龙江, 内蒙古自治区 → 内蒙古, 广西壮族自治区
+    → 广西), not its first two characters."""
+    for suffix in _SUFFIXES:
+        if province.endswith(suffix):
+            return province[: -len(suffix)]
+    return province
+
+
 def _jitter(rng: random.Random, lat: int, lon: int, spread: int = 150_000) -> tuple[int, int]:
     return lat + rng.randint(-spread, spread), lon + rng.randint(-spread, spread)
 
@@ -88,7 +100,9 @@ def _parties(conn: Connection, rng: random.Random) -> dict[str, Any]:
         areas = [code]
         region = channel.create_region(
             conn,
-            RegionIn(code=f"R-{code[:2]}", name=f"{province.name[:2]}大区", admin_codes=areas),
+            RegionIn(
+                code=f"R-{code[:2]}", name=f"{short_name(province.name)}大区", admin_codes=areas
+            ),
         )
         regions[code[:2] + "0100"] = region.id
     shenzhen = channel.create_region(

@@ -376,7 +376,8 @@ def _columns(
         "region_id": dealer.region_id if dealer else None,
         "code_id": int(f.code),
         "code_key": evidence.code,
-        "gtin": f.gtin,
+        # A clone's product is its code's even where no dealer held the code's case.
+        "gtin": f.gtin if f.gtin is not None else _gtin_of(evidence.code),
         "score": f.score,
         # JSON text from the encodings the entry and its leaves were built of (stored as is).
         "signals": evidence.members["signals"].decode(),
@@ -390,6 +391,12 @@ def _columns(
         "updated_at": now,
         "evidence_digest": digest,
     }
+
+
+def _gtin_of(code_key: str) -> str | None:
+    """The GTIN of a code's Digital Link key (``/01/{gtin}/10/…``), if it is one."""
+    parts = code_key.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "01" else None
 
 
 _MONTHS: dict[int, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from api.trace.common import SHANGHAI
-from tests.api.compliance.alerts.scenario import build
+from tests.api.compliance.alerts.scenario import build, scan
 from tests.api.shipments.flow import Flow
 
 
@@ -37,3 +37,17 @@ def test_alerts_filter_by_sku_and_detection_day(flow: Flow) -> None:
     assert r.status_code == 422
     r = w.get("compliance", "/v1/compliance/alerts", params={"since": "2026-13-01"})
     assert r.status_code == 422
+
+
+def test_a_clone_of_a_code_no_dealer_held_is_found_by_its_sku(flow: Flow) -> None:
+    """A clone's product is its code's: the label of a case still at HQ, copied and scanned
+    on six phones, is listed under its SKU."""
+    s = build(flow)
+    [case] = flow.codes(flow.shop.sku2, 1)
+    for k in range(6):
+        scan(flow, case, f"copy-{k}", (39.9, 116.4))
+    s.run()
+    [clone] = [a for a in s.alerts("compliance") if a["code"].endswith(case.serial)]
+    assert clone["kind"] == "clone" and clone["dealer_id"] is None
+    assert clone["gtin"] == flow.shop.sku2
+    assert [a["id"] for a in s.alerts("compliance", gtin=flow.shop.sku2)] == [clone["id"]]
