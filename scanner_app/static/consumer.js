@@ -1,6 +1,6 @@
 // The consumer scan page: renders the resolver's answer embedded in the page, verdict first,
 // and checks every proof in this browser (verify.js) before showing the badge.
-import { verifyLookup } from "./verify.js";
+import { VerificationError, verifyLookup } from "./verify.js";
 import { STRINGS, fmtTime, eventName } from "./consumer-i18n.js";
 import { storageChart } from "./chart.js";
 import { startScanner } from "./scan.js";
@@ -140,13 +140,16 @@ async function verify() {
   if (!lookup?.checkpoint || !lookup.entries.length) { badge = { state: "none", detail: "" }; return; }
   try {
     const key = await pinnedKey();
-    if (lookup.checkpoint.verifier_key.trim() !== key) throw new Error(t.keyChanged);
+    if (lookup.checkpoint.verifier_key.trim() !== key) throw new VerificationError(t.keyChanged);
     const { checked, pending } = await verifyLookup(lookup, key);
     // Nothing proven yet (entries awaiting a checkpoint) is not "verified".
     badge = checked ? { state: "verified", detail: t.checkedN(checked, pending) }
       : { state: "none", detail: "" };
   } catch (err) {
-    badge = { state: "failed", detail: err.message };
+    // A proof that does not hold is a failure; a key that could not be fetched (no network,
+    // a server error) says nothing about the bottle, and is not shown as one.
+    badge = err instanceof VerificationError ? { state: "failed", detail: err.message }
+      : { state: "unavailable", detail: "" };
   }
 }
 

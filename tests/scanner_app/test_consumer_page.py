@@ -25,7 +25,8 @@ def screenshot(page: Any, name: str) -> None:
 def badge_text(page: Any) -> str:
     badge = page.locator("#badge")
     badge.locator(
-        "xpath=self::*[contains(@class,'verified') or contains(@class,'failed')]"
+        "xpath=self::*[contains(@class,'verified') or contains(@class,'failed') or "
+        "contains(@class,'unavailable')]"
     ).wait_for(timeout=10_000)
     return str(badge.inner_text())
 
@@ -89,6 +90,23 @@ def test_changed_verifier_key_fails(page: Any, server: Server) -> None:
     page.evaluate("localStorage.setItem('jy_verifier_key', 'other.example/log+00000000+AQ==')")
     page.goto(server.url(server.bottles[2]))
     assert "验证失败" in badge_text(page)
+
+
+def test_a_key_that_cannot_be_fetched_is_not_a_failed_proof(page: Any, server: Server) -> None:
+    # No network for the key: the page says it could not check, not that the bottle failed.
+    page.route("**/v1/checkpoint/key", lambda route: route.abort())
+    page.goto(server.url(server.bottles[4]))
+    assert "暂时无法核对证明" in badge_text(page)
+    assert "unavailable" in page.locator("#badge").get_attribute("class")
+    assert page.locator("#verdict").inner_text() == "✔ 正品"
+
+
+def test_a_lots_link_vouches_for_no_bottle(page: Any, server: Server) -> None:
+    lot = server.bottles[5].split("/21/", 1)[0]
+    response = page.goto(server.url(lot))
+    assert response.status == 200
+    assert page.locator("#verdict").inner_text() == "✘ 非单瓶编码，无法验证"
+    assert "not one bottle" in page.locator("#reasons").inner_text()
 
 
 def test_unknown_code_is_not_ours(page: Any, server: Server) -> None:
