@@ -44,13 +44,15 @@ deps-test:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg; } || \
 		echo "chromium/ffmpeg not found and apt-get unavailable: browser tests skipped (CI fails them)"; }
 
-## node-deps: anvil (npm @foundry-rs/anvil, package-lock.json) for anchoring, and jsQR (the scan
-## page's QR decoder, served at /vendor/jsqr/), when Node is present
+## node-deps: anvil (npm @foundry-rs/anvil, package-lock.json) for anchoring, jsQR (the scan
+## page's QR decoder, served at /vendor/jsqr/) and Swagger UI (the API docs at /docs, served at
+## /vendor/swagger-ui/), when Node is present
 node-deps:
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 		echo "node/npm not found: skipping anvil; make run anchors to web3's in-process chain" \
 			"and the anvil tests are skipped (CI fails them)"; \
 	elif [ -x node_modules/.bin/anvil ] && [ -f node_modules/jsqr/dist/jsQR.js ] && \
+		[ -f node_modules/swagger-ui-dist/swagger-ui-bundle.js ] && \
 		[ node_modules/.package-lock.json -nt package-lock.json ]; then \
 		: ; \
 	else \

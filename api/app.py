@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 import scanner_app
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(check_json_body)],
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     # The scan lookup first: routes are matched in order, and it is the busiest public path.
@@ -96,6 +99,25 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     # The QR decoder of the scan page, from npm (make node-deps); absent node_modules → 404.
     jsqr = StaticFiles(directory=scanner_app.JSQR_DIST, check_dir=False)
     app.mount("/vendor/jsqr", jsqr, name="jsqr")
+    swagger = StaticFiles(directory=scanner_app.SWAGGER_UI_DIST, check_dir=False)
+    app.mount("/vendor/swagger-ui", swagger, name="swagger_ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API docs (Swagger UI), from this server's own copy when ``make node-deps``
+        installed one, else from the CDN FastAPI names."""
+        local = (scanner_app.SWAGGER_UI_DIST / "swagger-ui-bundle.js").is_file()
+        assets = (
+            {
+                "swagger_js_url": "/vendor/swagger-ui/swagger-ui-bundle.js",
+                "swagger_css_url": "/vendor/swagger-ui/swagger-ui.css",
+                "swagger_favicon_url": "/vendor/swagger-ui/favicon-32x32.png",
+            }
+            if local
+            else {}
+        )
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API", **assets)
+
     app.mount("/app", StaticFiles(directory=static, html=True), name="scanner_app")
 
     @app.get("/", include_in_schema=False)

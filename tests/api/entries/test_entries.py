@@ -217,3 +217,13 @@ def test_openapi_documents_entry_body(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "EntryIn" in spec["components"]["schemas"]
     assert client.get("/docs").status_code == 200
+
+
+def test_the_api_docs_need_no_network_beyond_this_server(client: TestClient) -> None:
+    """Swagger UI from the server's own copy (``make node-deps``), not from a CDN."""
+    page = client.get("/docs").text
+    assert "cdn.jsdelivr.net" not in page
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/vendor/swagger-ui/{asset}" in page
+        served = client.get(f"/vendor/swagger-ui/{asset}")
+        assert served.status_code == 200 and len(served.content) > 10_000
