@@ -292,6 +292,9 @@ def test_spending_more_than_the_balance_is_refused_and_books_nothing(
     assert "请输入大于 0 的金额" in page.get_by_role("alert").inner_text()
     page.get_by_label("消费金额（元）").fill("99999")
     page.get_by_role("button", name="下一步").click()
+    # The confirmation already says the balance will not cover it (not a void's words).
+    facts = page.locator("#confirm-facts").inner_text()
+    assert "余额不足" in facts and "撤销" not in facts, facts
     page.get_by_role("button", name="确认记账").click()
     alert = page.get_by_role("alert")
     alert.wait_for()

@@ -132,8 +132,10 @@ function operationRows(ctx, st) {
     if (p.top.gift) rows.push([t.voids.giftBack, `${p.top.gift.name} ×${p.top.gift.qty}`]);
   }
   const after = expectedAfter(st);
+  // Below zero: a spend the balance cannot cover, or a top-up already partly used up.
+  const short = st.op === "void" ? t.voids.used : t.error("insufficient_balance");
   rows.push([t.balanceBefore, yuan(m.balance.total_fen)],
-    [t.balanceAfter, after >= 0 ? yuan(after) : `— (${t.voids.used})`]);
+    [t.balanceAfter, after >= 0 ? yuan(after) : `— (${short})`]);
   return rows;
 }
 
