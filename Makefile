@@ -22,7 +22,7 @@ run: $(STAMP) node-deps
 	$(BIN)/jiuyuan db upgrade
 	$(BIN)/jiuyuan keys init
 	$(BIN)/jiuyuan demo seed --base-url http://$(HOST):$(PORT)
-	@echo "Jiuyuan on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
+	@echo "Starting Jiuyuan on http://$(HOST):$(PORT) (API docs: /docs): ready once the log below says \"Uvicorn running\""
 	@echo "  clerk app: http://$(HOST):$(PORT)/app/clerk/   compliance console: http://$(HOST):$(PORT)/app/console/"
 	$(BIN)/jiuyuan anchor dev-chain -- $(BIN)/jiuyuan serve --host $(HOST) --port $(PORT)
 

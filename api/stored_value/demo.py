@@ -121,8 +121,9 @@ def seed(log: LogService, settings: Settings) -> list[str]:
     log.relay()
     log.checkpoint_now()
     lines = [
-        f"demo member (stored value at store {store.code}): GET /v1/members/me with",
-        f"  Authorization: Bearer {token}",
+        f"demo members (stored value at store {store.code}): phones 13800000000 to "
+        f"1380000{len(NAMES) - 1:04d} (find one in the clerk app); the first one's own view,",
+        f"  GET /v1/members/me with Authorization: Bearer {token}",
     ]
     _write_private(shown, lines)
     return lines

@@ -102,7 +102,7 @@ def render(body: Lookup, uri: str) -> str:
             f"<h2>证明 Proofs</h2><p class='small'>{len(body.entries)} ledger entries, each "
             f"with an inclusion proof to checkpoint {body.checkpoint.tree_size}. Fetch this "
             f"page as JSON to verify them yourself:</p><code>curl -H 'Accept: application/json' "
-            f"{escape(uri)}</code>"
+            f"{escape(uri.split('?', 1)[0])}</code>"
         )
     out.append("</body></html>")
     return "".join(out)
