@@ -17,6 +17,8 @@ export function fmtTime(iso, lang) {
 export const STRINGS = {
   zh: {
     title: "扫码溯源", other: "English", noLookup: "没有可显示的编码。",
+    problem: { invalid_digital_link: "✘ 这不是有效的瓶身码链接",
+               unknown_code: "✘ 未找到此编码：不是本品牌的产品", other: "✘ 无法识别此编码" },
     verdict: { genuine: "✔ 正品", suspicious: "⚠ 可疑", unknown: "✘ 非本品牌编码",
                noSerial: "✘ 非单瓶编码，无法验证" },
     badge: { checking: "正在本机验证证明…", verified: "✔ 已在您的浏览器中验证",
@@ -42,6 +44,9 @@ export const STRINGS = {
   },
   en: {
     title: "Scan trace", other: "中文", noLookup: "No code to show.",
+    problem: { invalid_digital_link: "✘ This is not a valid bottle-code link",
+               unknown_code: "✘ Code not found: not a product of this brand",
+               other: "✘ This code cannot be read" },
     verdict: { genuine: "✔ Genuine", suspicious: "⚠ Suspicious", unknown: "✘ Not our code",
                noSerial: "✘ Not a bottle code: nothing to vouch for" },
     badge: { checking: "Checking the proofs in your browser…", verified: "✔ Verified in your browser",

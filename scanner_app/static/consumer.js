@@ -33,6 +33,15 @@ function draw() {
   const main = document.getElementById("main");
   main.replaceChildren();
   if (!lookup) { main.append(el("p", {}, t.noLookup)); main.append(scanSection(t)); return; }
+  if (lookup.error) {
+    // Not a code of ours (a malformed link, an unknown product or lot): say so, and offer
+    // to scan another; the server's own words below, for whoever reports it.
+    main.append(el("div", { class: "verdict unknown", role: "alert", id: "verdict" },
+      t.problem[lookup.error.code] || t.problem.other));
+    main.append(el("p", { class: "small", id: "problem-detail" }, lookup.error.message));
+    main.append(scanSection(t));
+    return;
+  }
   const v = lookup.verdict, p = lookup.product;
   // A link without a serial (a lot's or a product's) vouches for no bottle: said as such,
   // not as a code that is not ours.

@@ -109,6 +109,18 @@ def test_a_lots_link_vouches_for_no_bottle(page: Any, server: Server) -> None:
     assert "not one bottle" in page.locator("#reasons").inner_text()
 
 
+def test_a_malformed_link_is_explained_with_a_way_to_scan_another(
+    page: Any, server: Server
+) -> None:
+    gtin = server.bottles[6].split("/")[2]
+    bad = f"/01/{gtin[:-1]}{(int(gtin[-1]) + 1) % 10}/10/L1/21/ABC"  # a wrong check digit
+    response = page.goto(server.url(bad))
+    assert response.status == 400
+    assert page.locator("#verdict").inner_text() == "✘ 这不是有效的瓶身码链接"
+    assert "check digit" in page.locator("#problem-detail").inner_text()
+    assert page.get_by_role("button", name="查询").is_visible()
+
+
 def test_unknown_code_is_not_ours(page: Any, server: Server) -> None:
     path = server.bottles[3].rsplit("/", 1)[0] + "/ZZZZZZZZZZZZZZZZ"
     response = page.goto(server.url(path))

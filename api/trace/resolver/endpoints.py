@@ -66,6 +66,15 @@ async def rate_limit(request: Request) -> None:
         )
 
 
+def _problem_page(problem: AppError, fmt: str | None) -> HTMLResponse:
+    """A browser's answer for a link that is not one of ours: a page that says so in the
+    reader's language and offers to scan another, with the same status an API client gets."""
+    if fmt == "html":
+        return HTMLResponse(html.problem(problem.message), status_code=problem.status_code)
+    page = consumer_page.render({"error": {"code": problem.code, "message": problem.message}})
+    return HTMLResponse(page, status_code=problem.status_code)
+
+
 def _wants_json(request: Request, fmt: str | None) -> bool:
     if fmt is not None:
         return fmt == "json"
@@ -104,13 +113,16 @@ def resolve(
     db, settings = get_db(request), get_app_settings(request)
     query = request.url.query
     uri = f"https://{settings.resolver_host}/01/{rest}" + (f"?{query}" if query else "")
+    as_json = _wants_json(request, format)
     try:
         link = parse_digital_link(uri)
     except GS1Error as exc:
-        raise InvalidDigitalLink(f"malformed GS1 Digital Link: {exc}") from None
+        problem = InvalidDigitalLink(f"malformed GS1 Digital Link: {exc}")
+        if as_json:
+            raise problem from None
+        return _problem_page(problem, format)
     gtin, lot, serial = link.get("01"), link.get("10"), link.get("21")
     assert gtin is not None
-    as_json = _wants_json(request, format)
     device = request.headers.get("x-device-id")
     new_cookie = None
     if not as_json and device is None:
@@ -121,17 +133,22 @@ def resolve(
     scan = service.ScanInput(device[:128], lat, lon, client) if device and serial else None
     # A lookup that records a scan writes: on SQLite it takes the write lock up front.
     engine = db.writer if scan is not None else db.engine
-    with engine.begin() as conn:
-        result = service.lookup(
-            conn,
-            gtin,
-            lot,
-            serial,
-            host=settings.resolver_host,
-            verifier_key=get_log(request).signer.verifier_key(),
-            scan=scan,
-            thresholds=from_settings(settings),
-        )
+    try:
+        with engine.begin() as conn:
+            result = service.lookup(
+                conn,
+                gtin,
+                lot,
+                serial,
+                host=settings.resolver_host,
+                verifier_key=get_log(request).signer.verifier_key(),
+                scan=scan,
+                thresholds=from_settings(settings),
+            )
+    except service.UnknownItem as exc:
+        if as_json:
+            raise
+        return _problem_page(exc, format)
     if as_json:
         # Serialised by pydantic-core straight to bytes: no intermediate dicts.
         return Response(

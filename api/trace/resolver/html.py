@@ -116,3 +116,15 @@ def _band(values: dict[str, str] | None) -> str:
     if not values:
         return "—"
     return f"{values['min']} / {values['mean']} / {values['max']}"
+
+
+def problem(message: str) -> str:
+    """The plain page of a link that is not one of ours."""
+    return (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>酒源溯源</title><style>{_STYLE}</style></head><body>"
+        f"<div class='v' style='background:{_VERDICT['unknown'][1]}'>"
+        "✘ 无法识别此编码 Not a code of ours</div>"
+        f"<p>{escape(message)}</p></body></html>"
+    )

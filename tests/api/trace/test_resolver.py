@@ -129,6 +129,27 @@ def test_malformed_digital_links_name_the_problem(
 
 
 @pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("01/06901234567891/10/L1/21/ABC", 400, "invalid_digital_link"),
+        ("01/06901234567892/10/NOSUCHLOT/21/ABC", 404, "unknown_code"),
+        ("01/06901234567892", 404, "unknown_code"),
+    ],
+)
+def test_a_browser_gets_a_page_for_a_link_that_is_not_ours(
+    client: TestClient, path: str, status: int, code: str
+) -> None:
+    """Not JSON in a consumer's browser: the scan page, which says so and offers another scan
+    (or, with ?format=html, the plain page); the status an API client gets."""
+    page = client.get("/" + path, headers={"Accept": "text/html"})
+    assert page.status_code == status and page.headers["content-type"].startswith("text/html")
+    assert f'"code":"{code}"' in page.text and 'id="lookup"' in page.text
+    plain = client.get("/" + path, params={"format": "html"})
+    assert plain.status_code == status and "Not a code of ours" in plain.text
+    assert "<script" not in plain.text
+
+
+@pytest.mark.parametrize(
     ("place", "words"),
     [
         ({"lat": "NaN", "lon": "NaN"}, "lat: Input should be a finite number"),
