@@ -16,7 +16,7 @@ export function fmtTime(iso, lang) {
 
 export const STRINGS = {
   zh: {
-    title: "扫码溯源", other: "English", noLookup: "没有可显示的编码。",
+    title: "扫码溯源", other: "English", noLookup: "扫描瓶身二维码，或输入瓶身链接，即可查验。",
     problem: { invalid_digital_link: "✘ 这不是有效的瓶身码链接",
                unknown_code: "✘ 未找到此编码：不是本品牌的产品", other: "✘ 无法识别此编码" },
     verdict: { genuine: "✔ 正品", suspicious: "⚠ 可疑", unknown: "✘ 非本品牌编码",
@@ -43,7 +43,7 @@ export const STRINGS = {
     cameraFailed: "无法使用相机，请手动输入",
   },
   en: {
-    title: "Scan trace", other: "中文", noLookup: "No code to show.",
+    title: "Scan trace", other: "中文", noLookup: "Scan a bottle's QR code, or type its link, to check it.",
     problem: { invalid_digital_link: "✘ This is not a valid bottle-code link",
                unknown_code: "✘ Code not found: not a product of this brand",
                other: "✘ This code cannot be read" },
