@@ -222,7 +222,7 @@ def diversion_rates(
     rows = _rates(conn, by)
     if format == "csv":
         return PlainTextResponse(
-            rates.rates_csv(rows, by),
+            rates.rates_csv(rows, by, _names(conn, [r.key for r in rows], by)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="diversion-rates-{by}.csv"'},
         )
@@ -242,7 +242,7 @@ def diversion_rates_chart(
     conn: Connection = Depends(get_conn, scope="function"),
 ) -> Response:
     rows = _rates(conn, by)
-    labels = repo.party_names(conn, [r.key for r in rows]) if by in ("dealer", "region") else {}
+    labels = _names(conn, [r.key for r in rows], by)
     svg = chart.rates_svg(rows, f"Diversion rate by {by}", labels, top)
     return Response(svg, media_type="image/svg+xml")
 
@@ -261,8 +261,13 @@ def flows(
     matrix = rates.flow_matrix(repo.report_alerts(conn, "diversion"))
     if format == "csv":
         return PlainTextResponse(
-            rates.flows_csv(matrix),
+            rates.flows_csv(matrix, _names(conn, [k for f in matrix for k in f.regions], "region")),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="diversion-flows.csv"'},
         )
     return [FlowOut.of(f) for f in matrix]
+
+
+def _names(conn: Connection, keys: list[str], by: rates.Group) -> dict[str, str]:
+    """The names of the dealers or regions a report is grouped by (none for SKUs, months)."""
+    return repo.party_names(conn, keys) if by in rates.NAMED else {}

@@ -405,13 +405,18 @@ def test_csv_and_evidence_exports_download(
     assert download.suggested_filename == "diversion-rates-region.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
     api = console.api("/v1/compliance/reports/diversion-rates", by="region")
+    assert all(r["region_name"].endswith("大区") for r in rows if r["region"] != "-")
     assert [(r["region"], int(r["shipped"]), int(r["suspected"])) for r in rows] == [
         (r["key"], r["shipped"], r["suspected"]) for r in api
     ]
     with page.expect_download() as info:
         page.locator("#csv-flows").click()
     text = Path(info.value.path()).read_text()
-    assert text.splitlines()[0] == "from_region,to_region,suspected,confirmed"
+    header = "from_region,from_region_name,to_region,to_region_name,suspected,confirmed"
+    assert text.splitlines()[0] == header
+    names = {r["id"]: r["name"] for r in console.api("/v1/regions")}
+    for row in csv.DictReader(io.StringIO(text)):
+        assert row["from_region_name"] == names[row["from_region"]]
     assert "diversion-flows.csv" in page.locator("#export-status").inner_text()
 
     page.goto(server.url(f"/app/console/#/alerts/{console.clone['id']}"))

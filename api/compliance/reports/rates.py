@@ -75,6 +75,10 @@ class Flow:
     suspected: int
     confirmed: int
 
+    @property
+    def regions(self) -> tuple[str, str]:
+        return self.source, self.destination
+
 
 def flow_matrix(alerts: Iterable[Mapping[str, Any]]) -> list[Flow]:
     """Diversion alerts (not dismissed) counted by (from region, to region), largest first."""
@@ -89,23 +93,36 @@ def flow_matrix(alerts: Iterable[Mapping[str, Any]]) -> list[Flow]:
     return sorted(flows, key=lambda f: (-f.suspected, f.source, f.destination))
 
 
-def rates_csv(rows: Sequence[RateRow], by: Group) -> str:
+NAMED: tuple[Group, ...] = ("dealer", "region")
+"""Groups keyed by a party's id, which the CSV names beside it."""
+
+
+def rates_csv(rows: Sequence[RateRow], by: Group, names: Mapping[str, str] | None = None) -> str:
+    """The rates as CSV; a dealer's or region's id with its name (``names``) beside it."""
+    named = by in NAMED
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    figures = ["shipped", "suspected", "confirmed", "suspected_permille", "confirmed_permille"]
+    writer.writerow([by, *([f"{by}_name"] if named else []), *figures])
+    for r in rows:
+        name = [_name(names, r.key)] if named else []
+        permille = (r.suspected_permille, r.confirmed_permille)
+        writer.writerow([r.key, *name, r.shipped, r.suspected, r.confirmed, *permille])
+    return out.getvalue()
+
+
+def flows_csv(flows: Sequence[Flow], names: Mapping[str, str] | None = None) -> str:
+    """The flows as CSV, each region's id with its name beside it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        [by, "shipped", "suspected", "confirmed", "suspected_permille", "confirmed_permille"]
+        ["from_region", "from_region_name", "to_region", "to_region_name", "suspected", "confirmed"]
     )
-    for r in rows:
-        writer.writerow(
-            [r.key, r.shipped, r.suspected, r.confirmed, r.suspected_permille, r.confirmed_permille]
-        )
-    return out.getvalue()
-
-
-def flows_csv(flows: Sequence[Flow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["from_region", "to_region", "suspected", "confirmed"])
     for f in flows:
-        writer.writerow([f.source, f.destination, f.suspected, f.confirmed])
+        source, destination = _name(names, f.source), _name(names, f.destination)
+        writer.writerow([f.source, source, f.destination, destination, f.suspected, f.confirmed])
     return out.getvalue()
+
+
+def _name(names: Mapping[str, str] | None, key: str) -> str:
+    return (names or {}).get(key, "")

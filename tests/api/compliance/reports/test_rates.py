@@ -7,7 +7,7 @@ import io
 import xml.etree.ElementTree as ET
 
 from api.compliance.reports.chart import rates_svg
-from api.compliance.reports.rates import diversion_rates, flow_matrix, rates_csv
+from api.compliance.reports.rates import diversion_rates, flow_matrix, flows_csv, rates_csv
 from tests.api.compliance.alerts.scenario import build
 from tests.api.shipments.flow import Flow
 
@@ -75,15 +75,21 @@ def test_flows_leave_out_dismissed_alerts() -> None:
 
 def test_csv_and_svg_are_well_formed() -> None:
     rows = diversion_rates(ALLOCATIONS, ALERTS, "dealer")
-    parsed = list(csv.DictReader(io.StringIO(rates_csv(rows, "dealer"))))
+    parsed = list(csv.DictReader(io.StringIO(rates_csv(rows, "dealer", {"dl-a": "经销商 A"}))))
     assert parsed[0] == {
         "dealer": "dl-a",
+        "dealer_name": "经销商 A",
         "shipped": "3",
         "suspected": "2",
         "confirmed": "1",
         "suspected_permille": "667",
         "confirmed_permille": "333",
     }
+    assert parsed[1]["dealer_name"] == ""  # a dealer whose name is not known
+    by_month = rates_csv(diversion_rates(ALLOCATIONS, ALERTS, "month"), "month")
+    assert by_month.splitlines()[0].startswith("month,shipped,")
+    flows = list(csv.DictReader(io.StringIO(flows_csv(flow_matrix(ALERTS), {"rg-sc": "四川大区"}))))
+    assert {(f["from_region"], f["from_region_name"]) for f in flows} == {("rg-sc", "四川大区")}
     svg = ET.fromstring(rates_svg(rows, "Rate <by> dealer", {"dl-a": "经销商 A & Co"}))
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "经销商 A & Co" in texts and "667‰ (2/3)" in texts
