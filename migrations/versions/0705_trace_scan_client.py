@@ -3,9 +3,9 @@
 Device ids are the client's own word: a browser without the device cookie gets a new one on
 every visit, and an app sends whatever ``X-Device-Id`` it likes. So six requests from one
 machine could count as six devices and turn a genuine bottle "suspicious" (and open a clone
-alert). A scan now records a keyed hash of its client's address and the day; a client's later
-scans of the same code that day take the device and place of its first, so one client counts
-once. The hash changes every day and no address can be read back from it.
+alert). A scan now records a hash of its client's address under a key of the day; a client's
+later scans of the same code that day take the device and place of its first, so one client
+counts once. A day's key is deleted once the next day's is made.
 
 Existing scans have none: they count as before.
 

@@ -31,9 +31,9 @@ class Scan(Base):
     """The case the code came in when it was scanned (``Code.case_id``): a scan is judged
     under the custody of that case, even once the bottle is packed in another."""
     client_hash: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
-    """A keyed hash of the client's address and the day (``service.client_hash``): one
+    """A hash of the client's address under the day's key (``service.client_hash``): one
     client's scans of a code on one day count as one device in one place, however many
-    device ids it sends. It links nothing across days, and no address can be read back."""
+    device ids it sends. The day's key is deleted once the next day's is made."""
 
 
 class TraceSecret(Base):

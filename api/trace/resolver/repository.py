@@ -275,6 +275,15 @@ def secret(conn: Connection, name: str) -> bytes:
     )
 
 
+def delete_secrets_before(conn: Connection, prefix: str, name: str) -> None:
+    """Delete the secrets named ``prefix…`` that sort before ``name`` (earlier days')."""
+    conn.execute(
+        secrets_table.delete().where(
+            secrets_table.c.name.startswith(prefix, autoescape=True), secrets_table.c.name < name
+        )
+    )
+
+
 def insert_scan(conn: Connection, row: dict[str, Any]) -> None:
     """Record a scan as given (no client: the demo's and tests' scans)."""
     conn.execute(scans.insert().values(**row))

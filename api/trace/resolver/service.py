@@ -455,21 +455,29 @@ def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> repo.Recorded
             "lat_centi": round(city.lat * 100) if city else None,
             "lon_centi": round(city.lon * 100) if city else None,
             "case_id": code.case_id,
-            "client_hash": client_hash(salt, scan.client, at),
+            "client_hash": _client_hash(conn, scan.client, at),
         },
     )
 
 
-def client_hash(salt: bytes, client: str | None, at: datetime) -> bytes | None:
-    """A keyed hash of the client's network and the day (UTC) of ``at``, or None where the
-    address tells no clients apart: not an address, or this machine's own (a proxy in front
-    that is not configured as trusted, so that every consumer comes from it; or local tools).
+def client_hash(key: bytes, client: str | None) -> bytes | None:
+    """A keyed hash of the client's network (:func:`client_network`), or None.
 
-    The network is the address for IPv4 and its /64 for IPv6 (a phone's privacy addresses
-    change within its /64). One client's scans of a code on one day then count as one device
-    in one place (``repo.record_scan``): device ids and positions are the client's own word,
-    and one machine could otherwise make a genuine bottle look cloned. The day in the hash
-    means that nothing links a client's scans across days, and no address can be read back."""
+    One client's scans of a code on one day count as one device in one place
+    (``repo.record_scan``): device ids and positions are the client's own word, and one
+    machine could otherwise make a genuine bottle look cloned. ``key`` is the day's
+    (:func:`_client_key`): nothing links a client's scans across days."""
+    network = client_network(client)
+    if network is None:
+        return None
+    return hmac.new(key, network.encode(), hashlib.sha256).digest()[:16]
+
+
+def client_network(client: str | None) -> str | None:
+    """The address for IPv4, its /64 for IPv6 (a phone's privacy addresses change within
+    its /64); None where the address tells no clients apart: not an address, or this
+    machine's own (a proxy in front that is not configured as trusted, so that every consumer
+    comes from it; or local tools)."""
     if client is None:
         return None
     try:
@@ -478,9 +486,36 @@ def client_hash(salt: bytes, client: str | None, at: datetime) -> bytes | None:
         return None
     if address.is_loopback:
         return None
-    network = ipaddress.ip_network(f"{address}/{64 if address.version == 6 else 32}", strict=False)
-    message = f"client|{at.astimezone(UTC).date().isoformat()}|{network}".encode()
-    return hmac.new(salt, message, hashlib.sha256).digest()[:16]
+    prefix = 64 if address.version == 6 else 32
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _client_hash(conn: Connection, client: str | None, at: datetime) -> bytes | None:
+    if client_network(client) is None:
+        return None  # no key is read for a client that gets no hash
+    return client_hash(_client_key(conn, at.astimezone(UTC).date().isoformat()), client)
+
+
+CLIENT_KEY = "client-key:"
+"""Secrets named ``client-key:YYYY-MM-DD``: one day's key of client hashes."""
+_CLIENT_KEYS = TTLCache[tuple[str, str], bytes](ttl_s=float("inf"), max_items=64)
+
+
+def _client_key(conn: Connection, day: str) -> bytes:
+    """The key of the client hashes of ``day`` (UTC): made by the day's first scan, which
+    deletes every earlier day's. Once a day is over, its hashes cannot be matched to
+    addresses by anyone, even with the database and its secrets (an IPv4 address space is
+    small enough to try whole against a key that is kept)."""
+    name = f"{CLIENT_KEY}{day}"
+    cached = _CLIENT_KEYS.get((engine_key(conn), day))
+    if cached is not None:
+        return cached
+    key = repo.stored_secret(conn, name)
+    if key is None:
+        repo.delete_secrets_before(conn, CLIENT_KEY, name)
+        return repo.secret(conn, name)  # not cached: this transaction may yet roll back
+    _CLIENT_KEYS.put((engine_key(conn), day), key)
+    return key
 
 
 def _not_a_bottle(what: str) -> str:

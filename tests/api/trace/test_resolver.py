@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
-from api.trace.resolver.service import client_hash
+from api.db import Database
+from api.trace.resolver.repository import secret, stored_secret
+from api.trace.resolver.service import _client_key, client_hash
 from ledger.canonical import canonical_json
 from ledger.checkpoint import verify_checkpoint
 from ledger.merkle import leaf_hash, verify_inclusion
@@ -252,19 +253,29 @@ def test_one_client_cannot_make_a_genuine_bottle_look_cloned(admin: TestClient) 
     assert last["scans"]["distinct_devices"] == 2
 
 
-def test_a_client_hash_is_keyed_daily_and_per_network() -> None:
-    salt, day = b"s" * 32, datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
-    same = client_hash(salt, "198.51.100.7", day)
+def test_a_client_hash_is_keyed_and_per_network() -> None:
+    key = b"k" * 32
+    same = client_hash(key, "198.51.100.7")
     assert same is not None and len(same) == 16
-    assert client_hash(salt, "198.51.100.7", day.replace(hour=1)) == same
-    assert client_hash(salt, "198.51.100.7", day + timedelta(hours=1)) != same  # next UTC day
-    assert client_hash(salt, "198.51.100.8", day) != same
-    assert client_hash(b"t" * 32, "198.51.100.7", day) != same
+    assert client_hash(key, "198.51.100.8") != same
+    assert client_hash(b"l" * 32, "198.51.100.7") != same  # another day's key
     # A phone's privacy addresses within its /64 are one client.
-    assert client_hash(salt, "2001:db8:1:2::9", day) == client_hash(salt, "2001:db8:1:2:a::1", day)
-    assert client_hash(salt, "2001:db8:1:3::9", day) != client_hash(salt, "2001:db8:1:2::9", day)
+    assert client_hash(key, "2001:db8:1:2::9") == client_hash(key, "2001:db8:1:2:a::1")
+    assert client_hash(key, "2001:db8:1:3::9") != client_hash(key, "2001:db8:1:2::9")
     for nobody in (None, "unknown", "testclient", "127.0.0.1", "::1"):
-        assert client_hash(salt, nobody, day) is None
+        assert client_hash(key, nobody) is None
+
+
+def test_a_days_client_key_is_gone_once_the_next_day_has_one(db: Database) -> None:
+    with db.writer.begin() as conn:
+        salt = secret(conn, "device-salt")
+        yesterday = _client_key(conn, "2026-11-26")
+        assert _client_key(conn, "2026-11-26") == yesterday
+        today = _client_key(conn, "2026-11-27")
+        assert today != yesterday
+        assert stored_secret(conn, "client-key:2026-11-26") is None
+        assert stored_secret(conn, "client-key:2026-11-27") == today
+        assert stored_secret(conn, "device-salt") == salt  # other secrets stay
 
 
 def test_rate_limit_per_client(settings: Settings, signer: object) -> None:
