@@ -122,7 +122,7 @@ def keys_api_key(
 
     db = Database(get_settings().resolved_database_url)
     try:
-        with db.engine.begin() as conn:
+        with db.writer.begin() as conn:  # a write: on SQLite, its lock taken up front
             key = create_api_key(conn, role, name, scope)
     except AppError as exc:
         raise _fail(exc.message, 2) from None

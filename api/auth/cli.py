@@ -42,7 +42,7 @@ def users_create(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     db = Database(get_settings().resolved_database_url)
     try:
-        with db.engine.begin() as conn:
+        with db.writer.begin() as conn:  # a write: on SQLite, its lock taken up front
             user = create_user(
                 conn, username, role, password, scope=scope, display_name=display_name
             )
