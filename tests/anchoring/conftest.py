@@ -17,19 +17,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from anchoring.anchorer import AnchorPolicy, Web3Anchorer
 from anchoring.chain import Web3Chain
 from anchoring.devchain import Anvil, find_anvil, free_port
 from anchoring.keys import AnchorKey
-from api.config import Settings, get_settings
+from api.config import Settings
 from api.db import Database
 from api.log import repository as log_repo
 from api.log.sequencer import Submission
 from api.log.service import LogService
 from ledger.note import NoteSigner
 from tests.api import conftest as service_fixtures
+from tests.cli import invoke as run_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_ANVIL = os.environ.get("JIUYUAN_REQUIRE_POSTGRES") == "1"
@@ -233,8 +234,6 @@ def proxy(anvil: Anvil) -> Iterator[FlakyProxy]:
 
 def invoke(args: list[str], settings: Settings | None = None, **env: str) -> Result:
     """Run ``jiuyuan ARGS`` in this process against ``settings``' database."""
-    from api.cli import app
-
     if settings is not None:
         env = {
             "JIUYUAN_DATA_DIR": str(settings.data_dir),
@@ -242,8 +241,4 @@ def invoke(args: list[str], settings: Settings | None = None, **env: str) -> Res
             "JIUYUAN_LOG_ORIGIN": settings.log_origin,
             **env,
         }
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, args, env=env)
-    finally:
-        get_settings.cache_clear()
+    return run_in_process(env, *args)

@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner, Result
 
 from api.auth.service import Role
 from api.auth.tokens import load_or_create_secret
 from api.auth.users import create_user
-from api.cli import app
-from api.config import get_settings
 from tests.api.channel.world import PASSWORD, World
+from tests.cli import invoke
 
 
 def login(client: TestClient, username: str, password: str):  # type: ignore[no-untyped-def]
@@ -158,23 +156,15 @@ def test_cli_creates_users_and_device_keys(world: World, cli_env: dict[str, str]
     assert me["role"] == "store_clerk" and me["scope"] == world.ids["S-A1"]
 
     # The rest in this process (the console script's start is tested above).
-    key = in_process(cli_env, "keys", "api-key", "--role", "device", "--scope", world.ids["WH-CD"])
+    key = invoke(cli_env, "keys", "api-key", "--role", "device", "--scope", world.ids["WH-CD"])
     assert key.exit_code == 0, key.output
     me = world.client.get(
         "/v1/auth/me", headers={"Authorization": f"Bearer {key.stdout.strip()}"}
     ).json()
     assert me["role"] == "device" and me["scope"] == world.ids["WH-CD"]
 
-    bad = in_process(cli_env, "keys", "api-key", "--role", "device", "--scope", world.ids["D-A"])
+    bad = invoke(cli_env, "keys", "api-key", "--role", "device", "--scope", world.ids["D-A"])
     assert bad.exit_code == 2 and "is not a warehouse" in bad.stderr
-
-
-def in_process(env: dict[str, str], *args: str) -> Result:
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
 
 
 def test_the_store_clerk_dependency_admits_that_stores_clerks_and_hq(world: World) -> None:

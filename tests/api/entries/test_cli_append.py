@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from api.cli import app
-from api.config import get_settings
+from tests.cli import invoke
 
 
 def _append(env: dict[str, str], path: Path) -> tuple[int, str]:
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["append", str(path)], env=env)
-    finally:
-        get_settings.cache_clear()
+    result = invoke(env, "append", str(path))
     return result.exit_code, result.output
 
 

@@ -9,24 +9,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from api.cli import app
-from api.config import get_settings
 from api.db import Database
 from tests.api.test_cli_errors import run
 from tests.api.trace.conftest import make_history, ok
 from tests.api.trace.test_storage import ZONE
+from tests.cli import invoke
 
 
 def jiuyuan(env: dict[str, str], *args: str) -> str:
     """``jiuyuan ARGS`` in this process (the console script's own start is tested by the
     commands' tests that run it: a process per call cost the suite 3 s a call); its stdout."""
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
+    result = invoke(env, *args)
     assert result.exit_code == 0, result.output
     return result.stdout
 

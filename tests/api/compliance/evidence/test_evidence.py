@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from api.cli import app
 from api.compliance.evidence.bundle import Bundle
 from api.compliance.evidence.verify import parse_bundle, verify_bundle
-from api.config import get_settings
 from ledger.errors import VerificationError
 from ledger.note import NoteSigner
 from tests.api.compliance.alerts.scenario import build
 from tests.api.shipments.flow import Flow
+from tests.cli import invoke
 
 
 def jiuyuan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -98,15 +96,6 @@ def test_a_confirmed_alerts_bundle_verifies_offline_and_tampering_fails(
     forged = copy.deepcopy(bundle)
     forged["entries"][0]["members"][2]["item"]["device"] = "ff" * 32
     assert failures(forged)
-
-
-def invoke(env: dict[str, str], *args: str) -> Result:
-    """Run a ``jiuyuan`` command in this process (settings are read from ``env``)."""
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
 
 
 def test_the_cli_detects_exports_and_verifies(
