@@ -135,8 +135,12 @@ def codes_list(
 
     if state is not None and state not in {s.value for s in CodeState}:
         raise _fail(f"unknown state {state!r}; one of {', '.join(s.value for s in CodeState)}")
+    from api.trace.batches import repository as batches
+
     host = get_settings().resolver_host
     with _transaction() as conn:
+        if lot is not None and batches.get(conn, lot) is None:
+            raise _fail(f"no batch with lot {lot!r}; `jiuyuan batches list` shows the lots")
         for row in repo.list_codes(conn, lot, state, None, limit, 0):
             code = to_code(row)
             out = {
@@ -288,11 +292,13 @@ def epcis_export(
 
     if (code is None) == (lot is None):
         raise _fail("give exactly one of --code URI or --lot LOT")
+    if not (code or lot or "").strip():
+        raise _fail("--code and --lot must not be empty")
     host = get_settings().resolver_host
     with _transaction() as conn:
         doc = (
             service.export_code(conn, code, host)
-            if code
+            if code is not None
             else service.export_lot(conn, lot or "", host)
         )
     typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))

@@ -80,3 +80,14 @@ def test_a_readings_file_refused_anywhere_stores_nothing(
     source.write_text("\n".join(lines[:-1]) + "\n")
     assert run(monkeypatch, cli_env, "storage", "ingest", str(source)) == 0
     assert json.loads(capsys.readouterr().out)["accepted"] == 25
+
+
+def test_a_lot_that_is_not_there_and_an_empty_code_are_named(
+    admin: TestClient, cli_env: dict[str, str]
+) -> None:
+    make_history(admin, bottles=6)
+    missing = invoke(cli_env, "codes", "list", "--lot", "NOSUCH")
+    assert missing.exit_code == 2 and "no batch with lot 'NOSUCH'" in missing.stderr
+    for option in ("--code", "--lot"):
+        empty = invoke(cli_env, "epcis", "export", option, " ")
+        assert empty.exit_code == 2 and "must not be empty" in empty.stderr
