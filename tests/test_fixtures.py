@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from tests.conftest import DROPPED_TOGETHER, PG_URL, TEST_DATABASE_PREFIX, _PostgresTemplate
 
@@ -56,9 +56,13 @@ def test_copies_made_ahead_and_dropped_in_batches_are_all_gone_when_it_closes() 
     assert PG_URL is not None
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     template = _PostgresTemplate(PG_URL)
+    # Only this template's databases: the other worker (and this worker's own template) make
+    # and drop theirs meanwhile.
+    made: set[str] = set()
     try:
-        before = _databases(admin)
         assert template.start()
+        assert template.name is not None
+        made.add(template.name)
         urls = []
         for _ in range(DROPPED_TOGETHER + 2):  # one batch dropped on the way, two copies left
             copy = template.copy()
@@ -70,9 +74,11 @@ def test_copies_made_ahead_and_dropped_in_batches_are_all_gone_when_it_closes() 
             urls.append(url)
             copy.close()  # the test is over
         assert len(set(urls)) == len(urls)
+        made |= {str(make_url(url).database) for url in urls}
         assert template._next is not None  # the next test's copy, made ahead
+        made.add(template._next.result())
     finally:
         template.close()
-        left = _databases(admin) - before
+        left = made & _databases(admin)
         admin.dispose()
     assert left == set()
