@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -50,12 +49,9 @@ def main() -> None:
     person can fix said in one line (``api.cli_errors``), not as a traceback."""
     from api.cli_errors import explain
 
+    # A reader gone away (``| head``) is click's own to handle (it exits 1 quietly).
     try:
         app(prog_name="jiuyuan")
-    except BrokenPipeError:
-        # The reader went away (``| head``): nothing more to say, nowhere to say it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
     except Exception as exc:
         said = explain(exc)
         if said is None:

@@ -2,7 +2,7 @@
 
 Each command turns its own domain errors into one line (``error: …``) and an exit code. What
 any command can meet besides — a file that is not there, a database without its schema or out
-of reach, a setting out of range, a reader that went away — is said here, once, for all of
+of reach, a setting out of range — is said here, once, for all of
 them (:func:`explain`), instead of as a traceback. Exit codes: 2 when the input or the
 settings are wrong (fix them and run again), 1 when the run could not be done as things are
 (the database is locked or unreachable, the disk is full). Anything else is a bug, and keeps

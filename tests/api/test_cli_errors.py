@@ -13,27 +13,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from api.cli import main
 from api.cli_errors import explain
-from api.config import Settings, get_settings
+from api.config import Settings
 from api.log.signing import SigningKeyMissing
+from tests.cli import run
 
 URI = "https://jiuyuan.local/01/06901234567892/10/L1/21/ABC"
-
-
-def run(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *args: str) -> int:
-    """``jiuyuan ARGS`` in this process (as the console script runs it); its exit code."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr("sys.argv", ["jiuyuan", *args])
-    get_settings.cache_clear()
-    try:
-        main()
-    except SystemExit as done:
-        return int(done.code or 0)
-    finally:
-        get_settings.cache_clear()
-    return 0
 
 
 def _operational(message: str) -> OperationalError:

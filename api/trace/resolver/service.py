@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -418,20 +418,30 @@ def _base_intervals(blend: BlendInfo, base_rows: list[Any]) -> list[tuple[str, d
     ]
 
 
-_SALTS = TTLCache[str, bytes](ttl_s=float("inf"), max_items=64)
+_SECRETS = TTLCache[tuple[str, str], bytes](ttl_s=float("inf"), max_items=64)
+
+
+def _cached_secret(
+    conn: Connection, name: str, before_making: Callable[[], None] | None = None
+) -> bytes:
+    """The secret ``name``: cached once read back from the table (never the value this
+    transaction has just made, which a rollback could still take away). ``before_making``
+    runs when this transaction is the one that makes it."""
+    key = (engine_key(conn), name)
+    found = _SECRETS.get(key)
+    if found is None:
+        found = repo.stored_secret(conn, name)
+        if found is None:
+            if before_making is not None:
+                before_making()
+            return repo.secret(conn, name)
+        _SECRETS.put(key, found)
+    return found
 
 
 def _device_salt(conn: Connection) -> bytes:
-    """The salt of device hashes: cached once read back from the table (never the value this
-    transaction has just made, which a rollback could still take away)."""
-    url = engine_key(conn)
-    salt = _SALTS.get(url)
-    if salt is None:
-        salt = repo.stored_secret(conn, "device-salt")
-        if salt is None:
-            return repo.secret(conn, "device-salt")
-        _SALTS.put(url, salt)
-    return salt
+    """The salt of device hashes."""
+    return _cached_secret(conn, "device-salt")
 
 
 def _record_scan(conn: Connection, code: Code, scan: ScanInput) -> repo.RecordedScan:
@@ -498,7 +508,6 @@ def _client_hash(conn: Connection, client: str | None, at: datetime) -> bytes | 
 
 CLIENT_KEY = "client-key:"
 """Secrets named ``client-key:YYYY-MM-DD``: one day's key of client hashes."""
-_CLIENT_KEYS = TTLCache[tuple[str, str], bytes](ttl_s=float("inf"), max_items=64)
 
 
 def _client_key(conn: Connection, day: str) -> bytes:
@@ -507,15 +516,7 @@ def _client_key(conn: Connection, day: str) -> bytes:
     addresses by anyone, even with the database and its secrets (an IPv4 address space is
     small enough to try whole against a key that is kept)."""
     name = f"{CLIENT_KEY}{day}"
-    cached = _CLIENT_KEYS.get((engine_key(conn), day))
-    if cached is not None:
-        return cached
-    key = repo.stored_secret(conn, name)
-    if key is None:
-        repo.delete_secrets_before(conn, CLIENT_KEY, name)
-        return repo.secret(conn, name)  # not cached: this transaction may yet roll back
-    _CLIENT_KEYS.put((engine_key(conn), day), key)
-    return key
+    return _cached_secret(conn, name, lambda: repo.delete_secrets_before(conn, CLIENT_KEY, name))
 
 
 def _not_a_bottle(what: str) -> str:

@@ -11,10 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.db import Database
-from tests.api.test_cli_errors import run
 from tests.api.trace.conftest import make_history, ok
 from tests.api.trace.test_storage import ZONE
-from tests.cli import invoke
+from tests.cli import invoke, run
 
 
 def jiuyuan(env: dict[str, str], *args: str) -> str:
